@@ -1,0 +1,33 @@
+"""The built-in tasks (after Christiano, Shlegeris & Amodei 2018) and the `Task` protocol they implement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ida.tasks.assignments import AssignmentsTask
+from ida.tasks.base import UNKNOWN, HProgram, Question, Task, ask, drive, parse_int
+from ida.tasks.permutation import PermutationTask
+from ida.tasks.shortest_path import ShortestPathTask
+from ida.tasks.union_find import UnionFindTask
+from ida.tasks.wildcard import WildcardTask
+from ida.tasks.world_task import WorldTask
+
+TASKS: dict[str, type] = {
+    cls.name: cls for cls in (PermutationTask, AssignmentsTask, WildcardTask, ShortestPathTask, UnionFindTask)
+}
+
+
+def make_task(name: str, **params: Any) -> Task:
+    """The built-in task `name` built with keyword `params` (ValueError for an unknown name or bad params)."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; valid names: {', '.join(sorted(TASKS))}")
+    try:
+        return TASKS[name](**params)
+    except TypeError as error:  # an unknown parameter name
+        raise ValueError(f"task {name!r}: {error}") from error
+
+
+__all__ = [
+    "TASKS", "UNKNOWN", "AssignmentsTask", "HProgram", "PermutationTask", "Question", "ShortestPathTask", "Task",
+    "UnionFindTask", "WildcardTask", "WorldTask", "ask", "drive", "make_task", "parse_int",
+]

@@ -1,0 +1,105 @@
+"""`Question` and the `Task` protocol shared by the built-in tasks.
+
+H, the overseer program of a task, is a generator (`Task.decompose`): it yields a list of subquestions (asked
+in parallel), receives their answers as strings in the same order, and finally returns the recomposed answer.
+It answers the simplest questions itself by returning without yielding. Subanswers come from a model and may be
+garbage: H never raises on them, it returns `UNKNOWN` instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+Form = Literal["weights", "context"]
+Split = Literal["train", "eval"]
+UNKNOWN = "?"
+
+# H's program: yields batches of subquestions, receives their answers, returns the answer.
+HProgram = Generator[list["Question"], list[str], str]
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: `text` is what a model is asked (without the facts); `context` holds the facts in the
+    in-context form and is empty in the in-weights form."""
+
+    id: str
+    text: str
+    difficulty: int
+    task: str
+    context: tuple[str, ...] = field(default=())
+
+    @property
+    def prompt(self) -> str:
+        """The text a model sees: facts (if any), then the question, then `=` where the answer starts."""
+        facts = " ; ".join(self.context)
+        return f"{facts} | {self.text} =" if facts else f"{self.text} ="
+
+
+@runtime_checkable
+class Task(Protocol):
+    """A task: makes questions, knows H's decomposition and the true answer."""
+
+    name: str
+    form: Form
+
+    def questions(self, split: Split) -> list[Question]:
+        """The questions of a split, in a fixed order. In the in-weights form the world is fixed and its
+        question space finite, so both splits cover it (the eval split is a fixed sample); in the in-context
+        form every question has a fresh world and the splits use disjoint seeds."""
+        ...
+
+    def difficulties(self) -> list[int]:
+        """The difficulties questions can have, ascending."""
+        ...
+
+    def decompose(self, question: Question) -> HProgram:
+        """H's program for `question` (see the module docstring)."""
+        ...
+
+    def true_answer(self, question: Question) -> str:
+        """The correct answer, as the exact string a model should produce."""
+        ...
+
+    def vocabulary(self) -> list[str]:
+        """Every whitespace-separated token a prompt or answer of this task can contain."""
+        ...
+
+
+def ask(questions: list[Question]) -> Generator[list[Question], list[str], list[str] | None]:
+    """Inside H (`answers = yield from ask([...])`): yield one batch and receive its answers; None when the answers
+    are not a list of the right length (H then returns `UNKNOWN`). Non-string answers become ""."""
+    batch = list(questions)
+    answers = yield batch
+    if not isinstance(answers, (list, tuple)) or len(answers) != len(batch):
+        return None
+    return [a if isinstance(a, str) else "" for a in answers]
+
+
+_INT_TEXT = re.compile(r"-?[0-9]{1,12}")
+
+
+def parse_int(text: object, lo: int, hi: int) -> int | None:
+    """`text` as an integer in [lo, hi], or None (not a string, not a plain decimal, out of range)."""
+    if not isinstance(text, str) or not _INT_TEXT.fullmatch(text.strip()):
+        return None
+    value = int(text.strip())
+    return value if lo <= value <= hi else None
+
+
+def drive(program: HProgram, answer_fn: Callable[[list[Question]], list[str]]) -> str:
+    """Run H's `program` to completion, answering each batch it yields with `answer_fn`; return H's answer.
+
+    The supervised baseline: `drive(task.decompose(q), lambda qs: [task.true_answer(x) for x in qs])`."""
+    try:
+        batch = next(program)
+        while True:
+            answers = list(answer_fn(batch))
+            if len(answers) != len(batch):
+                raise ValueError(f"answer_fn gave {len(answers)} answers for {len(batch)} questions")
+            batch = program.send(answers)
+    except StopIteration as stop:
+        return stop.value
