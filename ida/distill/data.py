@@ -1,0 +1,76 @@
+"""Distillation datasets: (prompt, target) pairs, tokenized with the prompt masked out of the labels, and
+written as content-hashed JSONL so a cycle's training set can be identified and re-read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+IGNORE = -100  # label value that never reaches the loss (prompt and padding positions)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training pair: the student sees `prompt` and learns to continue with `target` then EOS."""
+
+    prompt: str
+    target: str
+    question_id: str = ""
+    difficulty: int = 0
+
+
+def write_jsonl(examples: list[Example], path: Path) -> str:
+    """Write `examples` to `path` atomically; returns the sha256 of the file's content."""
+    text = "".join(json.dumps(asdict(e), sort_keys=True) + "\n" for e in examples)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_jsonl(path: Path) -> list[Example]:
+    return [Example(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+@dataclass
+class TokenizedSet:
+    """All examples as right-padded tensors; `labels_N_T` is IGNORE on prompt and pad positions."""
+
+    input_ids_N_T: torch.Tensor
+    attention_mask_N_T: torch.Tensor
+    labels_N_T: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.input_ids_N_T.shape[0]
+
+    def batch(self, index_B: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Rows `index_B`, trimmed to the longest row so short tasks do not pay for padding."""
+        mask = self.attention_mask_N_T[index_B]
+        width = int(mask.sum(-1).max())
+        return {"input_ids": self.input_ids_N_T[index_B, :width], "attention_mask": mask[:, :width],
+                "labels": self.labels_N_T[index_B, :width]}
+
+
+def tokenize(examples: list[Example], tokenizer, max_length: int) -> TokenizedSet:
+    if not examples:
+        raise ValueError("cannot distill on an empty dataset (every example was rejected or failed?)")
+    rows, labels = [], []
+    for e in examples:
+        prompt_ids = tokenizer.encode(e.prompt)
+        target_ids = tokenizer.encode(e.target) + [tokenizer.eos_token_id]
+        ids = prompt_ids + target_ids
+        if len(ids) > max_length:
+            raise ValueError(f"example {e.question_id!r} has {len(ids)} tokens > model.n_positions={max_length}")
+        rows.append(ids)
+        labels.append([IGNORE] * len(prompt_ids) + target_ids)
+    width = max(len(r) for r in rows)
+    pad = tokenizer.pad_token_id
+    return TokenizedSet(
+        torch.tensor([r + [pad] * (width - len(r)) for r in rows]),
+        torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows]),
+        torch.tensor([lab + [IGNORE] * (width - len(lab)) for lab in labels]),
+    )
