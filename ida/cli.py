@@ -1,0 +1,97 @@
+"""`ida`: the command line. The only place that wires concrete pieces from a config.
+
+    ida run [CONFIG] [--run-dir runs] [--set a.b=c ...]   # a new run (default: the embedded default)
+    ida resume RUN_DIR                                    # continue a killed run from its last finished phase
+    ida report RUN_DIR [--json]                           # the per-cycle table (and capability.png)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from ida.config import ConfigError, load_config
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.")
+# Piped output has no width to follow; the per-cycle table needs ~120 columns.
+console = Console() if sys.stdout.isatty() else Console(width=140)
+
+
+@app.command()
+def run(
+    config: Annotated[Optional[Path], typer.Argument(help="YAML config; default: the embedded default run.")] = None,
+    run_dir: Annotated[Path, typer.Option("--run-dir", help="Folder under which each run gets its own folder.")] = Path("runs"),
+    overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: a.b=c (repeatable).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+) -> None:
+    """Start a new run and carry it through every cycle."""
+    from ida.cycle import start_run
+
+    try:
+        cfg = load_config(config, overrides or [])
+    except (ConfigError, FileNotFoundError) as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    started = start_run(cfg, run_dir, _progress(quiet))
+    console.print(f"run [bold]{started.id}[/bold] in {started.dir}")
+    _finish(started)
+
+
+@app.command()
+def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
+           quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False) -> None:
+    """Continue a run from its last finished phase."""
+    from ida.cycle import open_run
+
+    try:
+        opened = open_run(run_dir, _progress(quiet))
+    except FileNotFoundError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    console.print(f"resuming [bold]{opened.id}[/bold]")
+    _finish(opened)
+
+
+@app.command()
+def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
+           as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
+    """Print the per-cycle capability table (or JSON) and write capability.png."""
+    from ida.report import build_report, capability_table, plot_capability
+
+    try:
+        data = build_report(run_dir)
+    except FileNotFoundError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    if data["cycles"]:
+        plot_capability(data, Path(run_dir) / "capability.png")
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        console.print(capability_table(data))
+
+
+def _progress(quiet: bool):
+    from ida.progress import RunProgress
+
+    return RunProgress(quiet=quiet)
+
+
+def _finish(opened) -> None:
+    from ida.cycle import execute
+    from ida.report import build_report, capability_table, plot_capability
+
+    execute(opened)
+    data = build_report(opened.dir)
+    if opened.config.tracking.plot and data["cycles"]:
+        console.print(f"capability plot: {plot_capability(data, opened.dir / 'capability.png')}")
+    console.print(capability_table(data))
+
+
+if __name__ == "__main__":
+    app()

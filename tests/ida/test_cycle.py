@@ -1,0 +1,112 @@
+"""The whole loop on a tiny permutation world: report contract, resume after SIGKILL gives the same numbers."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ida.cli import app
+from ida.config import load_config
+from ida.cycle import execute, open_run, start_run
+from ida.progress import RunProgress
+from ida.report import build_report
+
+TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
+        "distill.steps=150", "distill.batch_size=32", "distill.lr=0.003", "max_cycles=3", "eval.baseline_steps=200"]
+
+
+def tiny_run(tmp_path, extra=()):
+    run = start_run(load_config(None, TINY + list(extra)), tmp_path, RunProgress(quiet=True))
+    execute(run)
+    return run
+
+
+def test_report_json_contract(tmp_path):
+    run = tiny_run(tmp_path)
+    result = CliRunner().invoke(app, ["report", str(run.dir), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert set(report) == {"run_id", "task", "status", "cycles", "baseline"}
+    assert (report["task"], report["status"], report["run_id"]) == ("permutation", "finished", run.id)
+    assert [c["index"] for c in report["cycles"]] == [1, 2, 3]
+    for c in report["cycles"]:
+        assert set(c) == {"index", "student", "amplified", "train_examples", "train_steps", "seconds"}
+        assert set(c["student"]) == set(c["amplified"]) == {"1", "2", "3", "4"}
+        assert all(0.0 <= v <= 1.0 for v in c["student"].values())
+        assert c["train_steps"] == 150 and c["train_examples"] > 0 and c["seconds"] > 0
+    assert report["baseline"]["train_steps"] == 200 and set(report["baseline"]["supervised"]) == {"1", "2", "3", "4"}
+    assert (run.dir / "capability.png").stat().st_size > 10_000
+    assert (run.dir / "cycle-3" / "checkpoint" / "model.safetensors").exists()
+    # H answers k=1 itself, so cycle 1's targets at difficulty 1 are all right and the student learns them.
+    assert report["cycles"][-1]["student"]["1"] >= 0.5
+
+
+def test_examples_keep_their_graph_and_provenance(tmp_path):
+    run = tiny_run(tmp_path, ["max_cycles=1", "eval.baseline=false"])
+    rows = run.store.examples(run.id, 1)
+    hard = next(r for r in rows if r["difficulty"] == 4)
+    assert hard["provenance"]["model_version"] == "M0"
+    nodes = hard["graph"]["nodes"]
+    # M_0 answers garbage, so H stops after the first subquestion perm x ^ 2 (or asks both when it parses).
+    assert nodes[1]["text"].endswith("^ 2") and nodes[1]["answered_by"] in ("M0", "memo:M0") and 2 <= len(nodes) <= 3
+    dataset = (run.dir / "cycle-1" / "dataset.jsonl").read_text().splitlines()
+    assert len(dataset) == run.store.phase_result(run.id, 1, "review")["train_examples"]
+
+
+def test_simulated_overseer_keeps_only_right_targets(tmp_path):
+    run = tiny_run(tmp_path, ["max_cycles=1", "eval.baseline=false", "review.policy=simulated"])
+    rows = [r for r in run.store.examples(run.id, 1) if r["verdict"] is not None]
+    assert rows and all((r["verdict"] == "accept") == (r["answer"] == r["true_answer"]) for r in rows)
+
+
+def _phases_done(db_path: Path) -> int:
+    try:
+        with sqlite3.connect(db_path, timeout=5) as db:
+            return db.execute("SELECT count(*) FROM phases").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _kill_after(run_root: Path, phases: int, delay: float) -> Path:
+    """Start `ida run`, SIGKILL it `delay` seconds after `phases` phases are done; return its run dir."""
+    cmd = [sys.executable, "-m", "ida.cli", "run", "--run-dir", str(run_root), "--quiet"]
+    for o in TINY:
+        cmd += ["--set", o]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        dbs = list(run_root.glob("*/ida.sqlite"))
+        if dbs and _phases_done(dbs[0]) >= phases:
+            break
+        time.sleep(0.01)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return dbs[0].parent
+
+
+def _numbers(report):
+    return [(c["student"], c["amplified"], c["train_examples"]) for c in report["cycles"]], report["baseline"]["supervised"]
+
+
+@pytest.mark.parametrize("phases, delay", [(0, 0.3), (2, 0.2), (8, 0.05), (15, 0.1)])
+def test_sigkill_then_resume_completes_with_the_same_numbers(tmp_path, phases, delay):
+    reference = build_report(tiny_run(tmp_path / "ref").dir)
+    run_dir = _kill_after(tmp_path / "killed", phases, delay)
+    result = CliRunner().invoke(app, ["resume", str(run_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    resumed = build_report(run_dir)
+    assert resumed["status"] == "finished" and _numbers(resumed) == _numbers(reference)
+    assert not list(run_dir.rglob("*.tmp"))  or all(p.is_dir() for p in run_dir.rglob("*.tmp"))
+
+
+def test_cli_rejects_a_bad_config_before_any_work(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--run-dir", str(tmp_path), "--set", "distill.steps=-1"])
+    assert result.exit_code == 2 and "distill.steps" in result.output and not list(tmp_path.iterdir())
