@@ -1,0 +1,324 @@
+"""`OpenAIAnswerer`: the `Answerer` protocol on any OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp, ...).
+
+`answer()` is synchronous, as the protocol wants, but the requests of a batch run concurrently on an asyncio loop
+that the answerer owns in a background thread: that works from any thread, with or without a running loop of its
+own, and keeps HTTP connections alive between batches. Concurrency is bounded by `max_concurrency`; failed requests
+are retried (429, 408, 5xx, timeouts, connection errors) with exponential backoff and jitter, honouring
+Retry-After. The openai client's own retries are disabled so that ours are the only ones and are counted.
+A prompt that still fails gets `Answer(text="", error=<the server's message>)`; the rest of the batch goes on.
+
+`openai` is imported lazily (it is the `llm` extra), so `Usage` and `OpenAIConfig` import without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import hashlib
+import os
+import random
+import threading
+import time
+import weakref
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from decomposition.answerer import Answer
+
+_RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
+
+
+class OpenAIConfig(BaseModel):
+    """Settings of an `OpenAIAnswerer`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field("gpt-4o-mini", description="Model name sent with every request.")
+    base_url: str | None = Field(None, description="API base URL, e.g. http://localhost:8000/v1; "
+                                                   "None reads OPENAI_BASE_URL, else OpenAI's.")
+    api_key: SecretStr | None = Field(None, description="API key; None reads OPENAI_API_KEY (a custom base_url "
+                                                        "without any key sends 'EMPTY', as vLLM expects).")
+    mode: Literal["chat", "completions"] = Field("chat", description="Endpoint: /chat/completions or /completions.")
+    system_prompt: str | None = Field(None, description="System message (chat) or text put before the prompt "
+                                                        "(completions).")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(256, ge=1, description="Most tokens generated per answer.")
+    stop: list[str] | None = Field(None, description="Stop sequences (not included in the answer).")
+    logprobs: bool = Field(False, description="Ask for per-token log-probs of the answer.")
+    top_logprobs: int = Field(0, ge=0, le=20, description="With logprobs: how many alternatives per token to "
+                                                          "return (completions mode allows at most 5).")
+    max_concurrency: int = Field(8, ge=1, description="Most requests in flight at once.")
+    max_retries: int = Field(4, ge=0, description="Retries per prompt after the first attempt.")
+    timeout_s: float = Field(60.0, gt=0, description="Deadline of one request attempt, in seconds.")
+    backoff_base_s: float = Field(0.5, ge=0, description="First retry waits about this long; doubles per retry.")
+    max_backoff_s: float = Field(30.0, ge=0, description="Cap on one wait between attempts, Retry-After included.")
+    prompt_cost_per_mtok: float = Field(0.0, ge=0, description="US$ per million prompt tokens, for `usage.cost`.")
+    completion_cost_per_mtok: float = Field(0.0, ge=0, description="US$ per million completion tokens.")
+    version: str | None = Field(None, description="Name of the model version (memo key); None derives one from "
+                                                  "the model, endpoint and generation settings.")
+
+
+@dataclass
+class Usage:
+    """Token usage and cost since the last `reset()` (call it at the start of each cycle)."""
+
+    prompt_cost_per_mtok: float = 0.0
+    completion_cost_per_mtok: float = 0.0
+    requests: int = 0  # HTTP attempts that got a successful response
+    retries: int = 0  # attempts beyond the first
+    failures: int = 0  # prompts that failed after all their attempts
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def cost(self) -> float:
+        """US$ at the configured prices."""
+        return (self.prompt_tokens * self.prompt_cost_per_mtok
+                + self.completion_tokens * self.completion_cost_per_mtok) / 1e6
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+    def reset(self) -> Usage:
+        """Zero the counters; returns a snapshot of what they were."""
+        with self._lock:
+            snapshot = replace(self, _lock=threading.Lock())
+            self.requests = self.retries = self.failures = self.prompt_tokens = self.completion_tokens = 0
+        return snapshot
+
+
+@dataclass(frozen=True)
+class OpenAIAnswer(Answer):
+    """An `Answer` with the sampled tokens, their top alternatives ((token, logprob) pairs) and the attempts."""
+
+    tokens: tuple[str, ...] | None = None
+    top_logprobs: tuple[tuple[tuple[str, float], ...], ...] | None = None
+    attempts: int = 1
+
+
+class OpenAIAnswerer:
+    """Answers batches of prompts through an OpenAI-compatible API (see the module docstring)."""
+
+    def __init__(self, config: OpenAIConfig | None = None, **overrides: Any) -> None:
+        base = config.model_dump() if config is not None else {}
+        self.config = OpenAIConfig.model_validate({**base, **overrides})
+        cfg = self.config
+        self.usage = Usage(cfg.prompt_cost_per_mtok, cfg.completion_cost_per_mtok)
+        self.base_url = cfg.base_url or os.environ.get("OPENAI_BASE_URL") or None
+        key = cfg.api_key.get_secret_value() if cfg.api_key else os.environ.get("OPENAI_API_KEY")
+        self._api_key = key or ("EMPTY" if self.base_url else None)
+        if self._api_key is None:
+            raise ValueError("OpenAIAnswerer needs an API key: set api_key or OPENAI_API_KEY")
+        self.version = cfg.version or self._derive_version()
+        self._loop_lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: Any = None
+        self._semaphore: asyncio.Semaphore | None = None
+
+    def _derive_version(self) -> str:
+        """Memo key: the same prompt under other generation settings or another server may answer differently."""
+        cfg = self.config
+        settings = repr((self.base_url, cfg.mode, cfg.system_prompt, cfg.temperature, cfg.max_tokens, cfg.stop))
+        return f"openai:{cfg.model}:{hashlib.sha256(settings.encode()).hexdigest()[:8]}"
+
+    # -- the Answerer protocol ------------------------------------------------------------------------------
+
+    def answer(self, prompts: list[str]) -> list[Answer]:
+        """One answer per prompt, in order; blocks until the whole batch is done."""
+        if not prompts:
+            return []
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("OpenAIAnswerer.answer() called from its own event loop thread")
+        future: Future[list[Answer]] = asyncio.run_coroutine_threadsafe(self._answer_all(prompts), self._ensure_loop())
+        return future.result()
+
+    def close(self) -> None:
+        """Close the HTTP client and stop the loop thread; a later `answer()` starts them again."""
+        with self._loop_lock:
+            loop, thread, self._loop, self._thread = self._loop, self._thread, None, None
+        if loop is not None and thread is not None:
+            _shutdown(loop, thread, self._client)
+        self._client = self._semaphore = None
+
+    def __enter__(self) -> OpenAIAnswerer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the loop -------------------------------------------------------------------------------------------
+
+    def _ensure_loop(self) -> asyncio.AbstractEventLoop:
+        with self._loop_lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="openai-answerer", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+                # stop the thread when the answerer is garbage-collected without close()
+                weakref.finalize(self, _shutdown, loop, thread, None)
+            return self._loop
+
+    def _ensure_client(self) -> Any:
+        """Created on the loop thread: httpx's async client belongs to the loop it first runs on."""
+        if self._client is None:
+            import openai
+
+            self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
+                                              timeout=self.config.timeout_s, max_retries=0)
+            self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        return self._client
+
+    async def _answer_all(self, prompts: list[str]) -> list[Answer]:
+        self._ensure_client()
+        return list(await asyncio.gather(*(self._answer_one(p) for p in prompts)))
+
+    # -- one prompt: attempts, backoff ----------------------------------------------------------------------
+
+    async def _answer_one(self, prompt: str) -> Answer:
+        cfg = self.config
+        for attempt in range(cfg.max_retries + 1):
+            try:
+                assert self._semaphore is not None
+                async with self._semaphore:  # held per attempt only: a backing-off prompt frees its slot
+                    async with asyncio.timeout(cfg.timeout_s):
+                        response = await self._request(prompt)
+                self.usage.add(requests=1)
+                return self._parse(response, attempt + 1)
+            except Exception as exc:  # noqa: BLE001 (any failure must stay confined to this prompt)
+                delay = _retry_delay(exc, attempt, cfg.backoff_base_s, cfg.max_backoff_s)
+                if delay is None or attempt == cfg.max_retries:
+                    self.usage.add(failures=1)
+                    return OpenAIAnswer(text="", error=f"{_describe(exc)} (after {attempt + 1} attempts)",
+                                        attempts=attempt + 1)
+                self.usage.add(retries=1)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _request(self, prompt: str) -> Any:
+        cfg, client = self.config, self._client
+        common: dict[str, Any] = {"model": cfg.model, "temperature": cfg.temperature, "max_tokens": cfg.max_tokens}
+        if cfg.stop:
+            common["stop"] = cfg.stop
+        if cfg.mode == "chat":
+            messages = [{"role": "system", "content": cfg.system_prompt}] if cfg.system_prompt else []
+            messages.append({"role": "user", "content": prompt})
+            if cfg.logprobs:
+                common["logprobs"] = True
+                if cfg.top_logprobs:
+                    common["top_logprobs"] = cfg.top_logprobs
+            return await client.chat.completions.create(messages=messages, **common)
+        if cfg.logprobs:
+            common["logprobs"] = cfg.top_logprobs
+        text = f"{cfg.system_prompt}\n\n{prompt}" if cfg.system_prompt else prompt
+        return await client.completions.create(prompt=text, **common)
+
+    def _parse(self, response: Any, attempts: int) -> Answer:
+        usage = getattr(response, "usage", None)
+        if usage is not None:
+            self.usage.add(prompt_tokens=usage.prompt_tokens or 0, completion_tokens=usage.completion_tokens or 0)
+        choice = response.choices[0]
+        if self.config.mode == "chat":
+            text = choice.message.content or ""
+            tokens, logprobs, top = _chat_logprobs(choice.logprobs)
+        else:
+            text = choice.text or ""
+            tokens, logprobs, top = _completion_logprobs(choice.logprobs)
+        return OpenAIAnswer(text=text, logprobs=logprobs, tokens=tokens, top_logprobs=top, attempts=attempts)
+
+
+# -- helpers ----------------------------------------------------------------------------------------------------
+
+
+def _shutdown(loop: asyncio.AbstractEventLoop, thread: threading.Thread, client: Any) -> None:
+    if loop.is_closed():
+        return
+    if client is not None and loop.is_running():
+        try:
+            asyncio.run_coroutine_threadsafe(client.close(), loop).result(timeout=5)
+        except Exception:  # noqa: BLE001 (best effort: the process may be exiting)
+            pass
+    loop.call_soon_threadsafe(loop.stop)
+    if thread is not threading.current_thread():
+        thread.join(timeout=5)
+        loop.close()
+
+
+def _chat_logprobs(lp: Any) -> tuple[Any, Any, Any]:
+    if lp is None or not getattr(lp, "content", None):
+        return None, None, None
+    tokens = tuple(c.token for c in lp.content)
+    logprobs = tuple(float(c.logprob) for c in lp.content)
+    top = tuple(tuple((t.token, float(t.logprob)) for t in (c.top_logprobs or ())) for c in lp.content)
+    return tokens, logprobs, top if any(top) else None
+
+
+def _completion_logprobs(lp: Any) -> tuple[Any, Any, Any]:
+    if lp is None or not getattr(lp, "token_logprobs", None):
+        return None, None, None
+    tokens = tuple(lp.tokens or ())
+    logprobs = tuple(float(x) if x is not None else 0.0 for x in lp.token_logprobs)
+    top = tuple(tuple((k, float(v)) for k, v in (d or {}).items()) for d in lp.top_logprobs) \
+        if lp.top_logprobs else None
+    return tokens or None, logprobs, top
+
+
+def _status(exc: BaseException) -> int | None:
+    return getattr(exc, "status_code", None)
+
+
+def _retry_delay(exc: BaseException, attempt: int, base: float, cap: float) -> float | None:
+    """Seconds to wait before retrying after `exc`, or None if retrying cannot help (e.g. 400, 401)."""
+    import openai
+
+    status = _status(exc)
+    transient = (isinstance(exc, (openai.APIConnectionError, TimeoutError))  # APITimeoutError included
+                 or (status is not None and (status in _RETRY_STATUSES or status >= 500)))
+    if not transient:
+        return None
+    retry_after = _retry_after(getattr(exc, "response", None))
+    if retry_after is not None:
+        return min(retry_after, cap)
+    backoff = min(cap, base * 2**attempt)
+    return backoff / 2 + random.uniform(0, backoff / 2)  # "equal jitter": spread retries of a failed burst
+
+
+def _retry_after(response: Any) -> float | None:
+    """The server's Retry-After (or retry-after-ms) in seconds, if it sent one."""
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:  # an HTTP date
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    """The server's own message where there is one (an OpenAI error body), else the exception's."""
+    body = getattr(exc, "body", None)
+    message = body.get("message") if isinstance(body, dict) else None
+    message = message or getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    status = _status(exc)
+    if isinstance(exc, TimeoutError):
+        message = "request timed out"
+    return f"HTTP {status}: {message}" if status is not None else f"{type(exc).__name__}: {message}"
