@@ -1,0 +1,108 @@
+"""`ida users ...` and `ida review RUN_DIR`: accounts of the oversight app and starting it on loopback.
+
+    ida users add NAME --role overseer|admin [--email E] [--password-stdin] [--run-dir runs]
+    ida users list [--run-dir runs]
+    ida review RUN_DIR [--port 8501]
+
+Accounts live in `<runs root>/users.sqlite` (`--run-dir`, as for `ida run`), so `ida review runs/<id>` finds
+them in `runs/users.sqlite`; `--users-db` names another file. The app itself is `oversight_ui/app.py`; `ida`
+only finds its path and starts `streamlit run` (it never imports streamlit).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ida.store import Store
+from ida.users import ROLES, UserError, Users, default_users_db
+
+users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Accounts of the oversight app.")
+console = Console(soft_wrap=True)  # paths in messages stay on one line
+
+RunsRoot = Annotated[Path, typer.Option("--run-dir", help="Folder that holds the runs; accounts go in its users.sqlite.")]
+UsersDb = Annotated[Optional[Path], typer.Option("--users-db", help="The accounts file (default: RUN_DIR's parent / users.sqlite).")]
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name (letters, digits, _.@+-).")],
+    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")] = "overseer",
+    email: Annotated[Optional[str], typer.Option("--email", help="E-mail for an OIDC login (when the app has [auth]).")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts).")] = False,
+    no_password: Annotated[bool, typer.Option("--no-password", help="An OIDC-only account (needs --email).")] = False,
+    run_dir: RunsRoot = Path("runs"),
+    users_db: UsersDb = None,
+) -> None:
+    """Create an account; the password is asked twice (hidden) and stored as a salted scrypt hash."""
+    if no_password:
+        password = None
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    path = users_db or default_users_db(run_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(path)
+    try:
+        user = Users(store).add(name, role, password, email)
+    except UserError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    console.print(f"added {user.role} [bold]{user.name}[/bold] to {path}")
+
+
+@users_app.command("list")
+def users_list(run_dir: RunsRoot = Path("runs"), users_db: UsersDb = None) -> None:
+    """Show the accounts (never their hashes)."""
+    path = users_db or default_users_db(run_dir)
+    if not path.exists():
+        console.print(f"no accounts yet ({path} does not exist)")
+        return
+    store = Store(path)
+    try:
+        users = Users(store).list()
+    finally:
+        store.close()
+    table = Table("name", "role", "e-mail")
+    for u in users:
+        table.add_row(u.name, u.role, u.email or "")
+    console.print(table)
+
+
+def review(
+    run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
+    port: Annotated[int, typer.Option("--port", help="Loopback port of the app.")] = 8501,
+    users_db: UsersDb = None,
+) -> None:
+    """Start the oversight app for a run on http://127.0.0.1:PORT (log in with an `ida users` account)."""
+    run_dir = run_dir.resolve()
+    if not (run_dir / "ida.sqlite").exists():
+        console.print(f"[red]{run_dir} is not a run dir (no ida.sqlite)[/red]")
+        raise typer.Exit(2)
+    users = (users_db or default_users_db(run_dir.parent)).resolve()
+    if not users.exists():
+        console.print(f"[red]no accounts in {users}: first `ida users add NAME --role admin "
+                      f"--run-dir {run_dir.parent}`[/red]")
+        raise typer.Exit(2)
+    spec = importlib.util.find_spec("oversight_ui")
+    if spec is None or not spec.submodule_search_locations:
+        console.print("[red]the oversight app is not installed: pip install -e '.[ui]'[/red]")
+        raise typer.Exit(2)
+    app_path = Path(list(spec.submodule_search_locations)[0]) / "app.py"
+    argv = [sys.executable, "-m", "streamlit", "run", str(app_path), "--server.address=127.0.0.1",
+            f"--server.port={port}", "--server.headless=true", "--browser.gatherUsageStats=false",
+            "--server.fileWatcherType=none", "--client.toolbarMode=minimal"]
+    env = {**os.environ, "IDA_RUN_DIR": str(run_dir), "IDA_USERS_DB": str(users)}
+    console.print(f"oversight app for {run_dir.name}: http://127.0.0.1:{port}")
+    sys.stdout.flush()
+    os.execve(sys.executable, argv, env)  # the app replaces this process: stopping `ida review` stops it

@@ -1,0 +1,133 @@
+"""Accounts of the oversight app: a name, a role (overseer or admin), an optional e-mail (for OIDC logins) and a
+salted scrypt hash of the password (never the password itself).
+
+Accounts live in a `Store` file beside the runs (`<runs root>/users.sqlite` by default), so one account serves
+every run under that root. Logins and failed logins go to the event log of the store the caller audits into.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ida.store import Store
+
+Role = Literal["overseer", "admin"]
+ROLES: tuple[str, ...] = ("overseer", "admin")
+MIN_PASSWORD = 8
+# scrypt at n=2^14, r=8 costs ~16 MiB and ~0.1 s per guess: slow for an attacker, fine for a login.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+_NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+
+USERS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, email TEXT UNIQUE, password TEXT, created REAL NOT NULL);
+"""
+
+
+class UserError(ValueError):
+    """A bad account request: unknown role, bad name, short password, or a name/e-mail already taken."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+    email: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """`scrypt$n$r$p$salt$hash` (hex) with a fresh 16-byte salt per call."""
+    salt = secrets.token_bytes(16) if salt is None else salt
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = encoded.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    got = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    return hmac.compare_digest(got.hex(), digest)
+
+
+# Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+def default_users_db(runs_root: Path) -> Path:
+    return Path(runs_root) / "users.sqlite"
+
+
+class Users:
+    """The accounts table of a `Store`."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        store.db.executescript(USERS_SCHEMA)
+
+    def add(self, name: str, role: str, password: str | None, email: str | None = None) -> User:
+        """A new account; `password=None` makes an OIDC-only account (needs an e-mail)."""
+        if not _NAME.match(name):
+            raise UserError(f"user name {name!r}: use 1-64 letters, digits or _.@+-")
+        if role not in ROLES:
+            raise UserError(f"role {role!r}: must be one of {', '.join(ROLES)}")
+        if password is None and not email:
+            raise UserError("an account without a password needs an e-mail (OIDC login)")
+        if password is not None and len(password) < MIN_PASSWORD:
+            raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+        encoded = None if password is None else hash_password(password)
+        with self.store.transaction() as db:
+            taken = db.execute("SELECT name FROM users WHERE name = ? OR (email IS NOT NULL AND email = ?)",
+                               (name, email)).fetchone()
+            if taken:
+                raise UserError(f"user {name!r} or e-mail {email!r} already exists")
+            db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)", (name, role, email, encoded, time.time()))
+            self.store.log_event(None, "cli", "user_added", {"user": name, "role": role, "email": email})
+        return User(name, role, email)  # type: ignore[arg-type]
+
+    def get(self, name: str) -> User | None:
+        row = self.store.db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        return None if row is None else User(row["name"], row["role"], row["email"])
+
+    def by_email(self, email: str) -> User | None:
+        row = self.store.db.execute("SELECT * FROM users WHERE lower(email) = lower(?)", (email,)).fetchone()
+        return None if row is None else User(row["name"], row["role"], row["email"])
+
+    def list(self) -> list[User]:
+        rows = self.store.db.execute("SELECT * FROM users ORDER BY name")
+        return [User(r["name"], r["role"], r["email"]) for r in rows]
+
+    def authenticate(self, name: str, password: str, audit: Store, run_id: str | None) -> User | None:
+        """The user if the password matches; logs `login` or `login_failed` to `audit`'s event log."""
+        row = self.store.db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        encoded = row["password"] if row is not None and row["password"] else _DUMMY_HASH
+        ok = verify_password(password, encoded) and row is not None and row["password"] is not None
+        if not ok:
+            reason = "unknown user" if row is None else "wrong password"
+            audit.log_event(run_id, name[:64], "login_failed", {"reason": reason, "method": "password"})
+            return None
+        audit.log_event(run_id, name, "login", {"method": "password", "role": row["role"]})
+        return User(row["name"], row["role"], row["email"])
+
+    def login_oidc(self, email: str, audit: Store, run_id: str | None) -> User | None:
+        """The account an OIDC e-mail maps to (its role from this table); logs the attempt to `audit`."""
+        user = self.by_email(email)
+        if user is None:
+            audit.log_event(run_id, email[:128], "login_failed", {"reason": "no account for e-mail", "method": "oidc"})
+            return None
+        audit.log_event(run_id, user.name, "login", {"method": "oidc", "role": user.role, "email": email})
+        return user

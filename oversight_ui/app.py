@@ -1,0 +1,45 @@
+"""Entry point of the oversight app (`ida review RUN_DIR` runs `streamlit run` on this file).
+
+Nobody gets any page but the login without a valid session; admins get the cycles and admin pages on top of the
+overseer's review queue, history and graph pages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run` puts this file's folder on sys.path, not the project root; the app imports `oversight_ui.*`.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from oversight_ui.login import login_page, logout  # noqa: E402
+from oversight_ui.session import current_user  # noqa: E402
+
+st.set_page_config(page_title="IDA oversight", page_icon=":material/fact_check:", layout="wide")
+VIEWS = Path(__file__).parent / "views"
+
+PATHS = ("review", "history", "graph", "cycles", "admin")
+
+user = current_user()
+if user is None:
+    # Every page's address leads to the login (a deep link then opens its page once logged in, if allowed).
+    st.navigation([st.Page(login_page, title="Log in", url_path="login", default=True)]
+                  + [st.Page(login_page, title="Log in", url_path=path) for path in PATHS], position="hidden").run()
+else:
+    pages = {"Review": [
+        st.Page(VIEWS / "review.py", title="Review queue", icon=":material/inbox:", url_path="review", default=True),
+        st.Page(VIEWS / "history.py", title="My history", icon=":material/history:", url_path="history"),
+        st.Page(VIEWS / "graph.py", title="Graphs", icon=":material/account_tree:", url_path="graph"),
+    ]}
+    if user.is_admin:
+        pages["Admin"] = [
+            st.Page(VIEWS / "cycles.py", title="Cycles", icon=":material/monitoring:", url_path="cycles"),
+            st.Page(VIEWS / "admin.py", title="Reviewers & audit log", icon=":material/shield_person:",
+                    url_path="admin"),
+        ]
+    page = st.navigation(pages)
+    with st.sidebar:
+        st.text(f"{user.name} · {user.role}")
+        st.button("Log out", on_click=logout, key="logout")
+    page.run()

@@ -1,0 +1,55 @@
+"""Cycles (admins): capability per difficulty per cycle, as in `capability.png`, and each cycle's review."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from oversight_ui.session import open_stores, require_admin, run_dir
+
+
+def capability_frame(report: dict) -> pd.DataFrame:
+    rows = [{"cycle": c["index"], "difficulty": int(k), "accuracy": v, "system": system}
+            for c in report["cycles"] for system in ("student", "amplified") for k, v in c[system].items()]
+    return pd.DataFrame(rows, columns=["cycle", "difficulty", "accuracy", "system"])
+
+
+def capability_chart(frame: pd.DataFrame, baseline: dict | None, system: str) -> alt.LayerChart:
+    colour = alt.Color("difficulty:O", scale=alt.Scale(scheme="viridis"), title="difficulty")
+    lines = alt.Chart(frame[frame["system"] == system]).mark_line(point=True).encode(
+        x=alt.X("cycle:O", title="cycle (student M_n)", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("accuracy:Q", title="eval accuracy", scale=alt.Scale(domain=[0, 1])),
+        color=colour, tooltip=["cycle", "difficulty", alt.Tooltip("accuracy:Q", format=".2f")])
+    layers = [lines]
+    if baseline:
+        rules = pd.DataFrame([{"difficulty": int(k), "accuracy": v} for k, v in baseline["supervised"].items()])
+        layers.append(alt.Chart(rules).mark_rule(strokeDash=[4, 3], opacity=0.7).encode(
+            y="accuracy:Q", color=colour, tooltip=["difficulty", alt.Tooltip("accuracy:Q", format=".2f")]))
+    return alt.layer(*layers).properties(height=380)
+
+
+def main() -> None:
+    require_admin()
+    from ida.report import build_report  # imports the model stack: only admins opening this page pay for it
+
+    st.title("Capability per cycle")
+    report = build_report(run_dir())
+    st.caption(f"task {report['task']} · status {report['status']} · dashed: supervised baseline")
+    if not report["cycles"]:
+        st.info("No cycle has been evaluated yet.")
+    else:
+        system = st.segmented_control("System", ["student", "amplified"], default="student", key="cycles_system",
+                                      format_func=lambda s: "student M_n" if s == "student" else "Amp(H, M_n)")
+        st.altair_chart(capability_chart(capability_frame(report), report["baseline"], system or "student"),
+                        width="stretch")
+    with open_stores() as s:
+        phases = [p for p in s.run.phases(s.run_id) if p["phase"] == "review"]
+    if phases:
+        st.subheader("Review per cycle", divider="gray")
+        keys = ("policy", "accept", "edit", "reject", "queued", "unreviewed", "train_examples")
+        st.dataframe([{"cycle": p["cycle"], **{k: p["result"].get(k) for k in keys}} for p in phases],
+                     hide_index=True, width="stretch")
+
+
+main()

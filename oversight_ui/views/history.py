@@ -1,0 +1,32 @@
+"""My history: every verdict this overseer gave, newest first, with the time it took."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from oversight_ui.session import open_stores, require_user
+
+
+def main() -> None:
+    user = require_user()
+    st.title("My history")
+    with open_stores() as s:
+        verdicts = s.queue().verdicts(user=user.name)
+    if not verdicts:
+        st.info("No verdicts yet.")
+        return
+    counts = {k: sum(v["verdict"] == k for v in verdicts) for k in ("accept", "edit", "reject")}
+    cols = st.columns(4)
+    cols[0].metric("Verdicts", len(verdicts))
+    for col, (k, n) in zip(cols[1:], counts.items()):
+        col.metric(k.capitalize(), n)
+    rows = [{"when (UTC)": datetime.fromtimestamp(v["ts"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+             "cycle": v["cycle"], "question": v["question_id"], "node": v["node"], "verdict": v["verdict"],
+             "edited answer": v["target"], "comment": v["comment"], "seconds": round(v["seconds"], 1)}
+            for v in reversed(verdicts)]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+main()

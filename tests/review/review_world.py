@@ -1,0 +1,50 @@
+"""A small run dir for the oversight app's tests: a store with one cycle of amplified examples (real graphs),
+their whole-example items queued, and two accounts beside it (alice: overseer, root: admin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from decomposition.graph import SubquestionGraph
+from ida.config import dump_config, load_config
+from ida.review_queue import WHOLE_EXAMPLE, ReviewQueue
+from ida.store import Store
+from ida.users import Users
+
+PASSWORDS = {"alice": "alice-password", "bob": "bob-password-1", "root": "root-password"}
+HOSTILE = "<script>window.pwned=1</script>**bold**"  # model text that must stay text
+
+
+def example_row(i: int, hostile: bool = False) -> dict:
+    text = f"perm {i} ^ 2"
+    graph = SubquestionGraph(text, f"{text} =")
+    first = graph.add_node(f"perm {i} ^ 1")
+    graph.set_answer(first, str((i + 1) % 8), "M0")
+    second = graph.add_node(f"perm {(i + 1) % 8} ^ 1", depends_on=[first])
+    graph.set_answer(second, HOSTILE if hostile else str((i + 2) % 8), "M0")
+    answer = HOSTILE if hostile else str((i + 2) % 8)
+    graph.set_answer(graph.root, answer, "H")
+    return {"question_id": f"permutation:w:perm_{i}_^_2", "difficulty": 2, "prompt": f"{text} =", "answer": answer,
+            "true_answer": str((i + 2) % 8), "graph": graph.to_json(),
+            "provenance": {"model_version": "M0", "overseer": "H:program"}}
+
+
+def make_review_run(root: Path, n_items: int = 6, overlap: float = 0.0, hostile_first: bool = False) -> Path:
+    """`root/runs/r1` with `n_items` queued examples of cycle 1; accounts in `root/runs/users.sqlite`."""
+    run_dir = root / "runs" / "r1"
+    run_dir.mkdir(parents=True)
+    config = load_config(None, ["review.policy=human", "max_cycles=1"])
+    (run_dir / "config.yaml").write_text(dump_config(config))
+    store = Store(run_dir / "ida.sqlite")
+    store.create_run("r1", "permutation", dump_config(config))
+    rows = [example_row(i, hostile=hostile_first and i == 0) for i in range(n_items)]
+    store.finish_phase("r1", 1, "amplify", {"examples": n_items}, examples=rows)
+    ReviewQueue(store).enqueue("r1", 1, [(r["question_id"], WHOLE_EXAMPLE) for r in rows], overlap=overlap)
+    store.close()
+    users = Store(root / "runs" / "users.sqlite")
+    accounts = Users(users)
+    accounts.add("alice", "overseer", PASSWORDS["alice"])
+    accounts.add("bob", "overseer", PASSWORDS["bob"], email="bob@example.org")
+    accounts.add("root", "admin", PASSWORDS["root"], email="root@example.org")
+    users.close()
+    return run_dir

@@ -1,0 +1,69 @@
+"""Accounts: salted slow hashes (never the password), roles, `ida users add/list`, `ida review` refusals."""
+
+import sqlite3
+
+from typer.testing import CliRunner
+
+from ida.cli import app
+from ida.store import Store
+from ida.users import UserError, Users, hash_password, verify_password
+
+
+def test_hashes_are_salted_and_verify():
+    a, b = hash_password("correct horse"), hash_password("correct horse")
+    assert a != b and a.startswith("scrypt$") and "correct horse" not in a
+    assert verify_password("correct horse", a) and not verify_password("correct hors", a)
+    assert not verify_password("x", "plain-text-password")
+
+
+def test_cli_adds_accounts_and_stores_no_password(tmp_path):
+    runner = CliRunner()
+    runs = str(tmp_path / "runs")
+    out = runner.invoke(app, ["users", "add", "alice", "--role", "overseer", "--run-dir", runs],
+                        input="s3cret-pass\ns3cret-pass\n")
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(app, ["users", "add", "root", "--role", "admin", "--run-dir", runs, "--password-stdin"],
+                        input="root-pass-123\n")
+    assert out.exit_code == 0, out.output
+    bad = [runner.invoke(app, ["users", "add", "eve", "--role", "god", "--run-dir", runs, "--password-stdin"],
+                         input="long-enough-1\n"),
+           runner.invoke(app, ["users", "add", "alice", "--run-dir", runs, "--password-stdin"], input="another-pass\n"),
+           runner.invoke(app, ["users", "add", "sam", "--run-dir", runs, "--password-stdin"], input="short\n"),
+           runner.invoke(app, ["users", "add", "mia", "--run-dir", runs], input="first-pass\nother-pass\n"
+                         "first-pass\nother-pass\nfirst-pass\nother-pass\n")]
+    assert [r.exit_code for r in bad] == [2, 2, 2, 1]  # bad role, taken name, short, confirmation never matches
+    listing = runner.invoke(app, ["users", "list", "--run-dir", runs])
+    assert "alice" in listing.output and "admin" in listing.output and "mia" not in listing.output
+    raw = sqlite3.connect(tmp_path / "runs" / "users.sqlite").execute("SELECT name, password FROM users").fetchall()
+    assert {n for n, _ in raw} == {"alice", "root"}
+    assert all("pass" not in p and p.startswith("scrypt$") for _, p in raw)
+    users = Users(Store(tmp_path / "runs" / "users.sqlite"))
+    audit = Store(tmp_path / "audit.sqlite")
+    assert users.authenticate("alice", "s3cret-pass", audit, None).role == "overseer"
+    assert users.authenticate("alice", "s3cret-pasS", audit, None) is None
+    assert [e["kind"] for e in audit.events()] == ["login", "login_failed"]
+
+
+def test_oidc_only_accounts_need_an_email(tmp_path):
+    users = Users(Store(tmp_path / "users.sqlite"))
+    try:
+        users.add("sso", "admin", None)
+    except UserError:
+        pass
+    else:
+        raise AssertionError("an account without password and e-mail was accepted")
+    users.add("sso", "admin", None, email="SSO@example.org")
+    audit = Store(tmp_path / "audit.sqlite")
+    assert users.login_oidc("sso@example.org", audit, None).name == "sso"
+    assert users.authenticate("sso", "", audit, None) is None  # no password login for it
+
+
+def test_review_command_refuses_a_missing_run_or_missing_accounts(tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(app, ["review", str(tmp_path / "nope")])
+    assert out.exit_code == 2 and "not a run dir" in out.output
+    run_dir = tmp_path / "runs" / "r1"
+    run_dir.mkdir(parents=True)
+    Store(run_dir / "ida.sqlite").close()
+    out = runner.invoke(app, ["review", str(run_dir)])
+    assert out.exit_code == 2 and "ida users add" in out.output
