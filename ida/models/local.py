@@ -1,8 +1,10 @@
-"""`LocalModel`: a tiny causal LM from transformers, built in-process from a config or loaded from a local
-`save_pretrained` dir, answering batches of prompts greedily with the log-probs of the answer tokens.
+"""`LocalModel`: a causal LM from transformers, built in-process from a config (a tiny GPT-2) or loaded from any
+local `save_pretrained` dir (any architecture `AutoModelForCausalLM` knows), answering batches of prompts greedily
+with the log-probs of the answer tokens, and generating text (greedy or sampled, with stop strings).
 
     model = LocalModel.build(ModelConfig(), task.vocabulary(), seed=0)
     model.answer(["perm 3 ^ 2 ="])   # -> [Answer(text="17", logprobs=(-0.01, -0.002))]
+    model.generate(["perm 3 ^ 2 ="], max_new_tokens=8, temperature=1.0, seed=0)   # -> [Generation(...)]
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import hashlib
 from pathlib import Path
 
 import torch
-from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
 from ida.config import ModelConfig
 from ida.models.base import Answer
+from ida.models.generation import Generation, generate
 from ida.models.tokenizer import build_tokenizer
 
 hf_logging.disable_progress_bar()  # per-checkpoint bars would drown the run's own progress display
@@ -44,8 +47,8 @@ class LocalModel:
         path = Path(path)
         if not (path / "config.json").exists():
             raise FileNotFoundError(f"{path} is not a checkpoint dir (no config.json)")
-        model = GPT2LMHeadModel.from_pretrained(path, local_files_only=True)
-        tokenizer = PreTrainedTokenizerFast.from_pretrained(path, local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         return cls(model, tokenizer, version or f"ckpt:{content_hash(path)[:12]}", max_answer_tokens, batch_size)
 
     def save(self, path: str | Path) -> str:
@@ -56,47 +59,17 @@ class LocalModel:
         self.tokenizer.save_pretrained(path)
         return content_hash(path)
 
-    @torch.no_grad()
     def answer(self, prompts: list[str]) -> list[Answer]:
-        self.model.eval()
-        out: list[Answer] = []
-        for start in range(0, len(prompts), self.batch_size):
-            out.extend(self._answer_batch(prompts[start:start + self.batch_size]))
-        return out
+        """Greedy answers: up to `max_answer_tokens` tokens plus EOS; log-probs include the EOS token's."""
+        gens = self.generate(prompts, max_new_tokens=self.max_answer_tokens + 1)
+        return [Answer(text=g.text, logprobs=g.logprobs) for g in gens]
 
-    def _answer_batch(self, prompts: list[str]) -> list[Answer]:
-        """Greedy decoding with the KV cache, left-padded so every row's next token sits in the last column."""
-        ids_B_T, mask_B_T = self._left_pad([self.tokenizer.encode(p) for p in prompts])
-        eos = self.tokenizer.eos_token_id
-        B = ids_B_T.shape[0]
-        tokens, logprobs = [[] for _ in range(B)], [[] for _ in range(B)]
-        done_B = torch.zeros(B, dtype=torch.bool)
-        past, step_ids_B_T = None, ids_B_T
-        for _ in range(self.max_answer_tokens + 1):
-            pos_B_T = (mask_B_T.cumsum(-1) - 1).clamp(min=0)[:, -step_ids_B_T.shape[1]:]
-            out = self.model(input_ids=step_ids_B_T, attention_mask=mask_B_T, position_ids=pos_B_T,
-                             past_key_values=past, use_cache=True)
-            logp_B_V = out.logits[:, -1].float().log_softmax(-1)
-            next_B = logp_B_V.argmax(-1)
-            for b in (~done_B).nonzero().flatten().tolist():
-                tokens[b].append(int(next_B[b]))
-                logprobs[b].append(float(logp_B_V[b, next_B[b]]))
-            done_B |= next_B == eos
-            if bool(done_B.all()):
-                break
-            past, step_ids_B_T = out.past_key_values, next_B[:, None]
-            mask_B_T = torch.cat([mask_B_T, torch.ones(B, 1, dtype=mask_B_T.dtype)], dim=1)
-        return [Answer(text=self._decode(t), logprobs=tuple(lp)) for t, lp in zip(tokens, logprobs)]
-
-    def _left_pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        width = max(len(s) for s in seqs)
-        ids = [[self.tokenizer.pad_token_id] * (width - len(s)) + s for s in seqs]
-        mask = [[0] * (width - len(s)) + [1] * len(s) for s in seqs]
-        return torch.tensor(ids), torch.tensor(mask)
-
-    def _decode(self, ids: list[int]) -> str:
-        eos = self.tokenizer.eos_token_id
-        return self.tokenizer.decode(ids[: ids.index(eos)] if eos in ids else ids).strip()
+    def generate(self, prompts: list[str], max_new_tokens: int, temperature: float = 0.0,
+                 stop: list[str] | None = None, seed: int | None = None) -> list[Generation]:
+        """Batched generation with the KV cache (see `ida.models.generation.generate`): greedy at temperature 0,
+        else seeded sampling; stops at EOS or a stop string; log-probs of the generated tokens."""
+        return generate(self.model, self.tokenizer, prompts, max_new_tokens, temperature=temperature, stop=stop,
+                        seed=seed, batch_size=self.batch_size)
 
 
 HASHED_FILES = ("config.json", "model.safetensors", "tokenizer.json")

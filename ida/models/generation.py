@@ -1,0 +1,120 @@
+"""Batched text generation for a causal LM with the KV cache: greedy or seeded sampling, stop strings, and the
+log-probs of the generated tokens.
+
+Rows are left-padded so every row's next token sits in the last column; position ids come from the attention
+mask, so a padded row sees the same positions as it would alone (batched output equals one-by-one output).
+
+    gens = generate(model, tokenizer, ["perm 3 ^ 2 ="], max_new_tokens=5)
+    gens[0].text, gens[0].token_ids, gens[0].logprobs
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generated continuation.
+
+    `token_ids` are the generated tokens, up to and including EOS or the token that completed a stop string;
+    `logprobs` are their log-probs under the model's own distribution (log-softmax of the raw logits, i.e. at
+    temperature 1 whatever the sampling temperature), one per token; `text` is the decoded continuation, cut
+    before EOS and before the first stop string, stripped of surrounding whitespace.
+    """
+
+    text: str
+    token_ids: tuple[int, ...]
+    logprobs: tuple[float, ...]
+
+
+@torch.no_grad()
+def generate(model, tokenizer, prompts: list[str], max_new_tokens: int, temperature: float = 0.0,
+             stop: list[str] | None = None, seed: int | None = None, batch_size: int = 512) -> list[Generation]:
+    """Generate up to `max_new_tokens` tokens per prompt; temperature 0 is greedy, > 0 samples from
+    softmax(logits / temperature) with a `torch.Generator` seeded by `seed` (the global RNG when None)."""
+    if max_new_tokens < 1:
+        raise ValueError("max_new_tokens must be at least 1")
+    if temperature < 0:
+        raise ValueError("temperature must be >= 0")
+    model.eval()
+    device = next(model.parameters()).device
+    rng = None
+    if temperature > 0 and seed is not None:
+        rng = torch.Generator(device=device).manual_seed(seed)
+    out: list[Generation] = []
+    for start in range(0, len(prompts), batch_size):
+        chunk = prompts[start:start + batch_size]
+        out.extend(_generate_batch(model, tokenizer, chunk, max_new_tokens, temperature, stop or [], rng, device))
+    return out
+
+
+def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop, rng, device) -> list[Generation]:
+    ids_B_T, mask_B_T = left_pad([tokenizer.encode(p) for p in prompts], pad_id(tokenizer))
+    ids_B_T, mask_B_T = ids_B_T.to(device), mask_B_T.to(device)
+    eos = tokenizer.eos_token_id
+    B = ids_B_T.shape[0]
+    tokens, logprobs = [[] for _ in range(B)], [[] for _ in range(B)]
+    texts: list[str | None] = [None] * B  # set when a stop string ends the row
+    done_B = torch.zeros(B, dtype=torch.bool, device=device)
+    past, step_ids_B_T = None, ids_B_T
+    for _ in range(max_new_tokens):
+        pos_B_T = (mask_B_T.cumsum(-1) - 1).clamp(min=0)[:, -step_ids_B_T.shape[1]:]
+        result = model(input_ids=step_ids_B_T, attention_mask=mask_B_T, position_ids=pos_B_T,
+                       past_key_values=past, use_cache=True)
+        logits_B_V = result.logits[:, -1].float()
+        logp_B_V = logits_B_V.log_softmax(-1)
+        next_B = _pick(logits_B_V, temperature, rng)
+        chosen_B = logp_B_V.gather(-1, next_B[:, None]).squeeze(-1).tolist()
+        next_list = next_B.tolist()
+        for b in (~done_B).nonzero().flatten().tolist():
+            tokens[b].append(next_list[b])
+            logprobs[b].append(chosen_B[b])
+            if stop and next_list[b] != eos:
+                texts[b] = _cut_at_stop(decode(tokenizer, tokens[b]), stop)
+                if texts[b] is not None:
+                    done_B[b] = True
+        if eos is not None:
+            done_B |= next_B == eos
+        if bool(done_B.all()):
+            break
+        past, step_ids_B_T = result.past_key_values, next_B[:, None]
+        mask_B_T = torch.cat([mask_B_T, torch.ones(B, 1, dtype=mask_B_T.dtype, device=device)], dim=1)
+    return [Generation(text=texts[b] if texts[b] is not None else decode(tokenizer, tokens[b]),
+                       token_ids=tuple(tokens[b]), logprobs=tuple(logprobs[b])) for b in range(B)]
+
+
+def _pick(logits_B_V: torch.Tensor, temperature: float, rng: torch.Generator | None) -> torch.Tensor:
+    if temperature == 0:
+        return logits_B_V.argmax(-1)
+    probs_B_V = (logits_B_V / temperature).softmax(-1)
+    return torch.multinomial(probs_B_V, 1, generator=rng).squeeze(-1)
+
+
+def _cut_at_stop(text: str, stop: list[str]) -> str | None:
+    """The text before the earliest stop string, or None when no stop string occurs."""
+    hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[:min(hits)].strip() if hits else None
+
+
+def decode(tokenizer, ids: list[int]) -> str:
+    eos = tokenizer.eos_token_id
+    return tokenizer.decode(ids[: ids.index(eos)] if eos in ids else ids).strip()
+
+
+def pad_id(tokenizer) -> int:
+    """The pad id, falling back to EOS for tokenizers saved without one (many causal LMs); padded positions
+    are masked out, so which id fills them does not matter."""
+    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if candidate is not None:
+            return candidate
+    return 0
+
+
+def left_pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in seqs)
+    ids = [[pad] * (width - len(s)) + s for s in seqs]
+    mask = [[0] * (width - len(s)) + [1] * len(s) for s in seqs]
+    return torch.tensor(ids), torch.tensor(mask)
