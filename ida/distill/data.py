@@ -15,21 +15,33 @@ IGNORE = -100  # label value that never reaches the loss (prompt and padding pos
 
 @dataclass(frozen=True)
 class Example:
-    """One training pair: the student sees `prompt` and learns to continue with `target` then EOS."""
+    """One training pair: the student sees `prompt` and learns to continue with `target` then EOS.
+
+    `teacher_prompt` is what the amplified teacher sees instead (the subquestion transcript, then the prompt);
+    None: the teacher sees `prompt`."""
 
     prompt: str
     target: str
     question_id: str = ""
     difficulty: int = 0
+    teacher_prompt: str | None = None
 
 
 def write_jsonl(examples: list[Example], path: Path) -> str:
     """Write `examples` to `path` atomically; returns the sha256 of the file's content."""
-    text = "".join(json.dumps(asdict(e), sort_keys=True) + "\n" for e in examples)
+    text = "".join(json.dumps(_row(e), sort_keys=True) + "\n" for e in examples)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(path)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _row(e: Example) -> dict:
+    # Without a teacher prompt a row is written as before the field existed, so old datasets keep their hash.
+    row = asdict(e)
+    if row["teacher_prompt"] is None:
+        del row["teacher_prompt"]
+    return row
 
 
 def read_jsonl(path: Path) -> list[Example]:

@@ -1,20 +1,38 @@
-"""The distillation loop: AdamW on a tokenized set, seeded and deterministic on CPU.
+"""The distillation loop: a plain torch loop through `accelerate`, seeded and deterministic on CPU.
 
-    result = train(model.model, model.tokenizer, examples, DistillConfig(), seed=0)
+    result = train(model.model, model.tokenizer, examples, DistillConfig(), seed=0)                 # sft
+    result = train(student, tok, examples, cfg_kd, seed=0, teacher=teacher_model)                   # kd / on_policy
+
+`accelerate` places the model and batches on the device, autocasts to bf16 on CUDA (`distill.bf16`), and makes
+the same code run data-parallel under `accelerate launch` (DDP or FSDP): every rank draws the same step from the
+same seed and takes its own micro-batches, gradients are synchronised only on a step's last micro-batch, and the
+loss is normalised by the answer tokens of the whole step across ranks (see `ida.distill.objectives`). One step:
+draw rows (optionally from one length bucket), split into `grad_accum` micro-batches, for on_policy sample the
+student's answers first, then forward + backward each micro-batch, clip, AdamW step, schedule step. A NaN/Inf
+loss or gradient norm raises `DistillationError` before the optimiser steps: the cycle stops and nothing is
+promoted. With LoRA the adapters are merged back after training, so the caller always gets a plain model.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import defaultdict
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import torch
+from accelerate import Accelerator
+from transformers import get_scheduler
 
-from ida.config import DistillConfig
-from ida.distill.data import Example, tokenize
-from ida.distill.objectives import sft_loss
+from ida.config import DistillConfig, LoraConfig
+from ida.distill.batching import StepSampler, lengths, split_micro
+from ida.distill.data import IGNORE, Example, tokenize
+from ida.distill.objectives import (ObjectiveWeights, count_answer_tokens, kd_loss, kd_loss_topk, on_policy_loss,
+                                    sampled_token_logprobs, sft_loss)
+from ida.distill.on_policy import sample_micro_batches
+from ida.distill.teachers import KDTargets, teacher_sampled_logprobs
 
 
 class DistillationError(RuntimeError):
@@ -23,9 +41,14 @@ class DistillationError(RuntimeError):
 
 @dataclass
 class TrainResult:
+    """`losses`: per step, the weighted objective values (sft/kd loss, on_policy's reverse KL); `metrics`: the
+    same per objective, and `lr`; `tokens`: non-padding tokens through the student's training forwards."""
+
     steps: int
     seconds: float
     losses: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    tokens: int = 0
 
     @property
     def final_loss(self) -> float:
@@ -33,29 +56,191 @@ class TrainResult:
         return sum(tail) / len(tail)
 
 
+def objective_weights(cfg: DistillConfig) -> ObjectiveWeights:
+    return ObjectiveWeights(dict(cfg.weights)) if cfg.objective == "mix" else ObjectiveWeights.single(cfg.objective)
+
+
+def needs_teacher(cfg: DistillConfig) -> bool:
+    return bool({"kd", "on_policy"} & set(objective_weights(cfg).active))
+
+
 def train(model, tokenizer, examples: list[Example], cfg: DistillConfig, seed: int, steps: int | None = None,
-          on_step: Callable[[int, float], None] | None = None) -> TrainResult:
-    """Train `model` in place for `steps` (default `cfg.steps`) optimizer steps on `examples`."""
+          on_step: Callable[[int, float], None] | None = None, teacher=None) -> TrainResult:
+    """Train `model` in place for `steps` (default `cfg.steps`) optimiser steps on `examples`; `teacher` (a
+    frozen causal LM with the same tokenizer, never updated) is needed for kd and on_policy."""
     steps = steps or cfg.steps
-    data = tokenize(examples, tokenizer, model.config.n_positions)
-    generator = torch.Generator().manual_seed(seed)
+    weights = objective_weights(cfg)
+    if needs_teacher(cfg) and teacher is None:
+        raise ValueError(f"distill.objective={cfg.objective} needs a teacher model")
     torch.manual_seed(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 and torch.cuda.is_available() else "no")
+    loop = _Loop(model, tokenizer, examples, cfg, weights, seed, accelerator, teacher)
     model.train()
-    losses, start = [], time.perf_counter()
+    losses, metrics, start = [], defaultdict(list), time.perf_counter()
     for step in range(steps):
-        index_B = torch.randint(len(data), (min(cfg.batch_size, len(data)),), generator=generator)
-        batch = data.batch(index_B)
-        logits_B_T_V = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
-        loss_sum, n_tokens = sft_loss(logits_B_T_V, batch["labels"])
-        loss = loss_sum / n_tokens
-        if not math.isfinite(loss.item()):
-            raise DistillationError(f"loss became {loss.item()} at step {step}; stopping, nothing promoted")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+        values = loop.step(step)
+        for name, v in values.items():
+            metrics[name].append(v)
+        losses.append(sum(weights.weights[n] * values[n] for n in weights.active))
         if on_step:
             on_step(step + 1, losses[-1])
+    loop.finish()
     model.eval()
-    return TrainResult(steps=steps, seconds=time.perf_counter() - start, losses=losses)
+    return TrainResult(steps, time.perf_counter() - start, losses, dict(metrics), loop.tokens)
+
+
+def add_lora(model, cfg: LoraConfig):
+    from peft import LoraConfig as PeftLoraConfig, get_peft_model
+
+    # GPT-2 stores its projections as Conv1D (weights transposed), which peft must be told about.
+    conv1d = getattr(model.config, "model_type", "") == "gpt2"
+    return get_peft_model(model, PeftLoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                                                target_modules=list(cfg.target_modules), fan_in_fan_out=conv1d))
+
+
+class _Loop:
+    """The state of one `train` call: data, optimiser, teacher targets, and one method per optimiser step."""
+
+    def __init__(self, model, tokenizer, examples, cfg: DistillConfig, weights: ObjectiveWeights, seed: int,
+                 accelerator: Accelerator, teacher):
+        self.cfg, self.weights, self.seed, self.acc, self.tokenizer = cfg, weights, seed, accelerator, tokenizer
+        self.active = set(weights.active)
+        self.max_length = model.config.n_positions
+        self.data = tokenize(examples, tokenizer, self.max_length)
+        self.lengths_N = lengths(self.data)
+        if len(self.data) < cfg.grad_accum * accelerator.num_processes:
+            raise ValueError(f"{len(self.data)} examples cannot fill distill.grad_accum={cfg.grad_accum} "
+                             f"micro-batches on {accelerator.num_processes} process(es)")
+        self.sampler = StepSampler(self.lengths_N, cfg.batch_size, cfg.length_buckets, seed)
+        self.base = model
+        self.lora = add_lora(model, cfg.lora) if cfg.lora.enabled else None
+        trained = self.lora if self.lora is not None else model
+        optimizer = torch.optim.AdamW([p for p in trained.parameters() if p.requires_grad], lr=cfg.lr,
+                                      weight_decay=cfg.weight_decay)
+        # The scheduler is stepped once per optimiser step by hand: prepared, accelerate would step it once per
+        # process per step.
+        self.scheduler = get_scheduler("cosine" if cfg.schedule == "cosine" else "constant_with_warmup", optimizer,
+                                       num_warmup_steps=cfg.warmup_steps, num_training_steps=cfg.steps)
+        self.model, self.optimizer = accelerator.prepare(trained, optimizer)
+        self.teacher, self.tokens = teacher, 0
+        if teacher is not None:
+            teacher.to(accelerator.device).eval()
+            self._prepare_teacher_inputs(examples)
+
+    def _prepare_teacher_inputs(self, examples: list[Example]) -> None:
+        encode = self.tokenizer.encode
+        self.prompt_text = [e.prompt for e in examples]
+        self.prompts = [encode(e.prompt) for e in examples]
+        amplified = self.cfg.teacher.kind == "amplified"
+        self.teacher_prompts = [encode(e.teacher_prompt) if amplified and e.teacher_prompt else p
+                                for e, p in zip(examples, self.prompts)]
+        answer_lens = (self.data.labels_N_T != IGNORE).sum(-1)
+        longest = int(answer_lens.max())
+        self.max_new_tokens = min(self.cfg.on_policy.max_new_tokens or longest,
+                                  self.max_length - max(len(p) for p in self.prompts))
+        self.kd = None
+        if "kd" in self.active:
+            answers = [row[row != IGNORE].tolist() for row in self.data.labels_N_T]
+            self.kd = KDTargets(self.teacher, self.teacher_prompts, answers, self._pad_id(), self.max_length,
+                                self.cfg.kd.temperature, self.cfg.kd.top_k, self.acc.device, self.acc.autocast)
+
+    def _pad_id(self) -> int:
+        t = self.tokenizer
+        return t.pad_token_id if t.pad_token_id is not None else t.eos_token_id
+
+    def step(self, step: int) -> dict[str, float]:
+        cfg, acc = self.cfg, self.acc
+        index_B = self.sampler.next()
+        micro = split_micro(index_B, self.lengths_N, cfg.grad_accum, acc.process_index, acc.num_processes)
+        n_totals: dict[str, torch.Tensor] = {}
+        if self.active & {"sft", "kd"}:
+            n_data = count_answer_tokens(self.data.labels_N_T[index_B]).to(acc.device)  # every rank: same step
+            n_totals.update({name: n_data for name in self.active & {"sft", "kd"}})
+        samples = self._sample(index_B, step) if "on_policy" in self.active else []
+        if samples:
+            n_on = torch.tensor(sum(s.n_tokens for s in samples), device=acc.device)
+            n_totals["on_policy"] = acc.reduce(n_on, "sum") if acc.num_processes > 1 else n_on
+        sums: dict[str, float] = defaultdict(float)
+        n_micro = max(len(micro), len(samples))
+        for i in range(n_micro):
+            sync = i == n_micro - 1
+            with nullcontext() if sync else acc.no_sync(self.model):
+                parts = self._parts(micro[i] if i < len(micro) else None, samples[i] if i < len(samples) else None)
+                loss = self.weights.total(parts, n_totals) * acc.num_processes
+                if not math.isfinite(loss.item()):
+                    raise DistillationError(f"loss became {loss.item()} at step {step}; stopping, nothing promoted")
+                acc.backward(loss)
+            for name, part in parts.items():
+                value = part.reverse_kl_sum if name == "on_policy" else part.sum_loss
+                sums[name] += float(value.detach()) / max(int(n_totals[name]), 1)
+        if cfg.max_grad_norm is not None:
+            norm = acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+            if not math.isfinite(float(norm)):
+                raise DistillationError(f"gradient norm became {float(norm)} at step {step}; nothing promoted")
+        sums["lr"] = self.scheduler.get_last_lr()[0]  # the rate this step is taken with
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return dict(sums)
+
+    def _parts(self, rows, sample) -> dict[str, tuple]:
+        parts, device = {}, self.acc.device
+        if rows is not None and len(rows) and self.active & {"sft", "kd"}:
+            batch = {k: v.to(device) for k, v in self.data.batch(rows).items()}
+            logits_B_T_V = self._forward(batch)
+            if "sft" in self.active:
+                parts["sft"] = sft_loss(logits_B_T_V, batch["labels"])
+            if "kd" in self.active:
+                parts["kd"] = self._kd(logits_B_T_V, rows, batch["labels"])
+        if sample is not None:
+            student = {k: v.to(device) for k, v in sample.student.items()}
+            teacher = {k: v.to(device) for k, v in sample.teacher.items()}
+            temperature = self.cfg.on_policy.loss_temperature
+            labels = student["labels"]
+            student_lp = sampled_token_logprobs(self._forward(student), labels, temperature)
+            teacher_lp = teacher_sampled_logprobs(self.teacher, teacher, labels, temperature, self.acc.autocast)
+            parts["on_policy"] = on_policy_loss(student_lp, teacher_lp, labels != IGNORE)
+        for name in self.active - set(parts):  # this rank has no rows of that stream in this micro-batch
+            zero = torch.zeros((), device=device)
+            parts[name] = (zero, zero, zero)
+        return parts
+
+    def _forward(self, batch):
+        self.tokens += int(batch["attention_mask"].sum())
+        return self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+
+    def _kd(self, logits_B_T_V, rows, labels_B_T):
+        teacher = [t.to(logits_B_T_V.device) for t in self.kd.for_batch(rows, labels_B_T.cpu())]
+        if self.cfg.kd.top_k is None:
+            return kd_loss(logits_B_T_V, teacher[0], labels_B_T, self.cfg.kd.temperature)
+        return kd_loss_topk(logits_B_T_V, teacher[0], teacher[1], labels_B_T, self.cfg.kd.temperature)
+
+    def _sample(self, index_B: torch.Tensor, step: int):
+        """This rank's share of the step's questions, sampled `samples_per_question` times each."""
+        acc, op = self.acc, self.cfg.on_policy
+        n_questions = math.ceil(len(index_B) / op.samples_per_question)
+        questions = torch.tensor_split(index_B[:n_questions], acc.num_processes)[acc.process_index].tolist()
+        if not questions:
+            return []
+        student = acc.unwrap_model(self.model)
+        batches = sample_micro_batches(
+            student, self.tokenizer, [self.prompt_text[q] for q in questions], [self.prompts[q] for q in questions],
+            [self.teacher_prompts[q] for q in questions], op.samples_per_question, self.max_new_tokens,
+            op.sampling_temperature, seed=self.seed * 1_000_003 + step * 101 + acc.process_index,
+            max_length=self.max_length, n_micro=self.cfg.grad_accum)
+        student.train()
+        return batches
+
+    def finish(self) -> None:
+        """Undo what `prepare` and LoRA wrapped: the caller's model object holds the trained weights."""
+        self.acc.unwrap_model(self.model, keep_fp32_wrapper=False)
+        if self.lora is not None:
+            merged = self.lora.merge_and_unload()
+            assert merged is self.base, "peft must merge into the caller's model in place"
+            self.base.requires_grad_(True)
+        self.acc.free_memory()
+
+
+def supervised(cfg: DistillConfig) -> DistillConfig:
+    """`cfg` with the sft objective alone: the supervised baseline learns the true answers, no teacher."""
+    return cfg.model_copy(update={"objective": "sft", "weights": {}})

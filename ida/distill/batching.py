@@ -1,0 +1,90 @@
+"""Which rows go into each optimiser step and micro-batch, and how ragged token lists become padded tensors.
+
+Rows are right-padded and every batch is trimmed to its longest row, so a step pays only for its own lengths.
+`length_buckets > 1` draws each step from one length bucket (chosen with probability proportional to its size,
+so every row is still drawn equally often in expectation): the rows of a step then have similar lengths and
+almost no padding, which is what costs time on CPU where the batch fits in memory anyway.
+
+Packing (several examples in one row) is deliberately not done: with the eager/SDPA attention of transformers a
+packed row lets an example attend to the one before it; only flash-attention-2 with position ids restarting per
+example keeps packed examples apart, and that exists on CUDA only. Bucketing gets most of the saving without it.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ida.distill.data import IGNORE, TokenizedSet
+
+
+class StepSampler:
+    """Row indices of each optimiser step, drawn with replacement from a seeded generator (resumable by seed).
+
+    With one bucket this is `torch.randint(n, (batch_size,))` per step, the distillation loop's original draw."""
+
+    def __init__(self, lengths_N: torch.Tensor, batch_size: int, buckets: int, seed: int):
+        self.n, self.batch_size = len(lengths_N), min(batch_size, len(lengths_N))
+        self.generator = torch.Generator().manual_seed(seed)
+        order_N = torch.sort(lengths_N, stable=True).indices
+        self.buckets = [b for b in torch.tensor_split(order_N, min(buckets, self.n)) if len(b)]
+        self.bucket_sizes = torch.tensor([len(b) for b in self.buckets], dtype=torch.float)
+
+    def next(self) -> torch.Tensor:
+        if len(self.buckets) == 1:
+            return torch.randint(self.n, (self.batch_size,), generator=self.generator)
+        which = int(torch.multinomial(self.bucket_sizes, 1, generator=self.generator))
+        bucket = self.buckets[which]
+        return bucket[torch.randint(len(bucket), (self.batch_size,), generator=self.generator)]
+
+
+def split_micro(index_B: torch.Tensor, lengths_N: torch.Tensor, grad_accum: int, rank: int = 0,
+                world_size: int = 1) -> list[torch.Tensor]:
+    """This rank's `grad_accum` micro-batches of a step's rows.
+
+    Sorted by length first, so each micro-batch is trimmed to rows of similar length; the step's gradient is
+    the same however its rows are split, because losses are normalised by the whole step's token count."""
+    if grad_accum * world_size > 1:
+        index_B = index_B[torch.sort(lengths_N[index_B], stable=True).indices]
+    chunks = torch.tensor_split(index_B, grad_accum * world_size)
+    return list(chunks[rank * grad_accum:(rank + 1) * grad_accum])
+
+
+def lengths(data: TokenizedSet) -> torch.Tensor:
+    return data.attention_mask_N_T.sum(-1)
+
+
+def pad_right(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ragged token rows -> (ids_B_T, attention_mask_B_T), right-padded to the longest row."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[b, :len(r)] = 1
+    return ids, mask
+
+
+def fit_prompt(prompt_ids: list[int], answer_len: int, max_length: int) -> list[int]:
+    """Keep the end of a (teacher) prompt so prompt + answer fit the model: the transcript's oldest steps go
+    first, the question itself (at the end) stays."""
+    room = max_length - answer_len
+    if room < 1:
+        raise ValueError(f"an answer of {answer_len} tokens leaves no room for a prompt in {max_length} positions")
+    return prompt_ids[-room:]
+
+
+def sequences(prompts: list[list[int]], answers: list[list[int]], pad_id: int) -> dict[str, torch.Tensor]:
+    """prompt + answer rows, right-padded; `labels` hold the answer tokens and IGNORE elsewhere, so the
+    objectives' masks select exactly the answer tokens."""
+    ids_B_T, mask_B_T = pad_right([p + a for p, a in zip(prompts, answers)], pad_id)
+    labels_B_T = torch.full_like(ids_B_T, IGNORE)
+    for b, (p, a) in enumerate(zip(prompts, answers)):
+        labels_B_T[b, len(p):len(p) + len(a)] = torch.tensor(a, dtype=torch.long)
+    return {"input_ids": ids_B_T, "attention_mask": mask_B_T, "labels": labels_B_T}
+
+
+def predicting_positions(labels_B_T: torch.Tensor) -> torch.Tensor:
+    """Positions whose logits predict an answer token (position t predicts token t + 1)."""
+    mask_B_T = torch.zeros_like(labels_B_T, dtype=torch.bool)
+    mask_B_T[:, :-1] = labels_B_T[:, 1:] != IGNORE
+    return mask_B_T
