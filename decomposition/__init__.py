@@ -15,6 +15,7 @@ from decomposition.executor import (
     run_sequential,
 )
 from decomposition.graph import BudgetExceeded, GraphError, SubquestionGraph
+from decomposition.recursive import recursive_program
 
 __all__ = [
     "Answer",
@@ -29,5 +30,6 @@ __all__ = [
     "SubquestionGraph",
     "SubquestionLike",
     "WaveStats",
+    "recursive_program",
     "run_sequential",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 from ida.tasks.assignments import AssignmentsTask
 from ida.tasks.base import UNKNOWN, HProgram, Question, Task, ask, drive, parse_int
 from ida.tasks.permutation import PermutationTask
+from ida.tasks.qa import QATask
 from ida.tasks.shortest_path import ShortestPathTask
 from ida.tasks.union_find import UnionFindTask
 from ida.tasks.wildcard import WildcardTask
@@ -15,19 +16,23 @@ from ida.tasks.world_task import WorldTask
 TASKS: dict[str, type] = {
     cls.name: cls for cls in (PermutationTask, AssignmentsTask, WildcardTask, ShortestPathTask, UnionFindTask)
 }
+# Tasks over a researcher's own data (no H program, no generator of their own): known to `make_task` by name.
+DATA_TASKS: dict[str, type] = {QATask.name: QATask}
 
 
 def make_task(name: str, **params: Any) -> Task:
     """The built-in task `name` built with keyword `params` (ValueError for an unknown name or bad params)."""
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; valid names: {', '.join(sorted(TASKS))}")
+    registry = {**TASKS, **DATA_TASKS}
+    if name not in registry:
+        raise ValueError(f"unknown task {name!r}; valid names: {', '.join(sorted(registry))}")
     try:
-        return TASKS[name](**params)
+        return registry[name](**params)
     except TypeError as error:  # an unknown parameter name
         raise ValueError(f"task {name!r}: {error}") from error
 
 
 __all__ = [
-    "TASKS", "UNKNOWN", "AssignmentsTask", "HProgram", "PermutationTask", "Question", "ShortestPathTask", "Task",
+    "DATA_TASKS", "TASKS", "UNKNOWN", "AssignmentsTask", "HProgram", "PermutationTask", "QATask", "Question",
+    "ShortestPathTask", "Task",
     "UnionFindTask", "WildcardTask", "WorldTask", "ask", "drive", "make_task", "parse_int",
 ]

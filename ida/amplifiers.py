@@ -1,0 +1,190 @@
+"""The amplifier of a run, built from the `amplify` config: who answers (the student M_n, an OpenAI-compatible
+endpoint or a LangChain chat model), who decomposes (the task's H, the `LLMDecomposer`, or nobody) and how deep
+(`amplify.depth`, HCH-style recursion through `decomposition.recursive`).
+
+    with Amplifier(cfg.amplify, task, student) as amp:
+        examples = amplify(task, questions, amp.answerer, cfg.amplify, overseer=amp.overseer,
+                           programs=amp.programs(questions))
+        usage = amp.take_usage()          # tokens, cost, retries since the last take (None for the student)
+        failures = amp.failures           # question id -> reasons its LLM plans were rejected
+
+`preflight` checks a config against its task before any work, naming the field at fault.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from decomposition import Program
+from decomposition.recursive import recursive_program
+from ida.config import AmplifyConfig, RunConfig
+from ida.models.base import Answerer
+from ida.tasks import Question, Task
+
+USAGE_KEYS = ("requests", "retries", "failures", "prompt_tokens", "completion_tokens", "cost")
+
+
+def preflight(config: RunConfig, task: Task) -> None:
+    """Raise ValueError (naming the config field) for a config this task cannot run, before any work."""
+    amp = config.amplify
+    if amp.decomposer == "task" and not getattr(task, "can_decompose", True):
+        raise ValueError(f"amplify.decomposer: task {task.name!r} has no H program of its own; "
+                         "set amplify.decomposer to llm (with an LLM answerer) or direct")
+    if amp.answerer.kind == "openai":
+        from ida.models.openai_api import OpenAIAnswerer
+
+        try:
+            OpenAIAnswerer(amp.answerer.openai).close()  # checks the key; opens no connection
+        except ValueError as err:
+            raise ValueError(f"amplify.answerer.openai: {err}") from None
+    if amp.answerer.kind == "langchain":
+        _import(amp.answerer.langchain_factory or "")
+    if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
+        raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
+                         "baseline on; set eval.baseline=false")
+
+
+class Amplifier:
+    """Answerer + programs for Amp(H, M_n) under one `amplify` config (see the module docstring)."""
+
+    def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer) -> None:
+        self.cfg, self.task = cfg, task
+        self.answerer = student if cfg.answerer.kind == "local" else build_llm_answerer(cfg)
+        self.failures: dict[str, list[tuple[str, str]]] = {}  # question id -> (question text, reason)
+        self._decomposer: Any = None
+        if cfg.decomposer == "llm":
+            from decomposition.decomposers import LLMDecomposer
+
+            d = cfg.llm_decomposer
+            self._decomposer = LLMDecomposer(None, max_subquestions=d.max_subquestions, max_depth=d.max_depth,
+                                             retries=d.retries)
+
+    @property
+    def overseer(self) -> str:
+        if self.cfg.decomposer == "task":
+            return "H:program"
+        return f"H:{self.cfg.decomposer}:{self.answerer.version}"
+
+    def programs(self, questions: list[Question]) -> list[Program]:
+        return [self._program(q) for q in questions]
+
+    def _program(self, q: Question) -> Program:
+        kind, depth = self.cfg.decomposer, self.cfg.depth
+        if kind == "task":
+            expand = lambda item: self.task.decompose(item) if isinstance(item, Question) else None  # noqa: E731
+            return recursive_program(self.task.decompose(q), expand, depth)
+        if kind == "direct":
+            if self.cfg.answerer.kind == "local":
+                return _ask(q)  # the student sees the task's own prompt format
+            from decomposition.decomposers import DirectDecomposer
+
+            return DirectDecomposer().program(llm_text(q))
+        sink: list[tuple[str, str]] = []
+        self.failures.pop(q.id, None)
+        program = self._decomposer.program(llm_text(q), failures=sink)
+        expand = lambda item: (self._decomposer.program(item.text, failures=sink)  # noqa: E731
+                               if getattr(item, "kind", None) == "subquestion" else None)
+        return _recording(recursive_program(program, expand, depth), sink, self.failures, q.id)
+
+    def take_usage(self) -> dict[str, float] | None:
+        """Usage since the last call (and reset it); None when the answerer is the local student."""
+        usage = getattr(self.answerer, "usage", None)
+        if usage is None or self.cfg.answerer.kind == "local":
+            return None
+        snapshot = usage.reset()
+        return {key: float(getattr(snapshot, key)) for key in USAGE_KEYS}
+
+    def close(self) -> None:
+        if self.cfg.answerer.kind != "local" and hasattr(self.answerer, "close"):
+            self.answerer.close()
+
+    def __enter__(self) -> Amplifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_llm_answerer(cfg: AmplifyConfig) -> Answerer:
+    a = cfg.answerer
+    if a.kind == "openai":
+        from ida.models.openai_api import OpenAIAnswerer
+
+        return OpenAIAnswerer(a.openai)
+    from langchain_core.language_models import BaseChatModel
+
+    from ida.models.langchain import LangChainAnswerer
+
+    model = _import(a.langchain_factory or "")(**a.langchain_kwargs)
+    if not isinstance(model, BaseChatModel):
+        raise ValueError(f"amplify.answerer.langchain_factory: {a.langchain_factory} returned "
+                         f"{type(model).__name__}, not a langchain_core BaseChatModel")
+    return LangChainAnswerer(model, max_concurrency=a.langchain_max_concurrency,
+                             system_prompt=a.langchain_system_prompt)
+
+
+def llm_text(q: Question) -> str:
+    """The question as an LLM reads it: its context (if any) above the question text."""
+    return "\n".join(q.context) + "\n\n" + q.text if q.context else q.text
+
+
+def _ask(q: Question) -> Program:
+    [answer] = yield [q]
+    return answer
+
+
+def _recording(program: Program, sink: list[tuple[str, str]], failures: dict[str, list[tuple[str, str]]],
+               question_id: str) -> Program:
+    """`program`, copying the reasons its plans (root or recursive) were rejected into `failures` as it goes."""
+    try:
+        return (yield from program)
+    finally:
+        if sink:
+            failures[question_id] = list(sink)
+
+
+def _import(path: str) -> Any:
+    module, _, attr = path.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise ValueError(f"amplify.answerer.langchain_factory: cannot import {path!r} ({err})") from None
+
+
+def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str], run_id: str, cycle: int,
+                 phase: str) -> tuple[dict, dict, Any]:
+    """What the amplify (or evaluate) phase stores about its amplifier: result fields, metrics, and a writer of
+    one event per failed example and per rejected plan (for `Store.finish_phase(also=...)`, so the events land
+    in the phase's transaction and a resumed phase does not log them twice)."""
+    from ida.store import Store
+
+    usage = amplifier.take_usage()
+    failures = {qid: reasons for qid, reasons in amplifier.failures.items()}
+    failed = [(e.question.id, e.error) for e in examples if e.answer is None]
+    unknown = sum(tok not in vocabulary for e in examples if e.usable for tok in e.answer.split())
+    result: dict[str, Any] = {"answerer": amplifier.answerer.version, "overseer": amplifier.overseer,
+                              "decomposer_failures": sum(len(r) for r in failures.values()),
+                              "target_unknown_tokens": unknown}
+    if failures:
+        result["decomposer_failure_reasons"] = {qid: [reason for _, reason in r][:3]
+                                                for qid, r in list(failures.items())[:20]}
+    if failed:
+        result["failure_reasons"] = {qid: error for qid, error in failed[:20]}
+    prefix = "" if phase == "amplify" else f"{phase}_"  # metrics are keyed by (cycle, name): keep phases apart
+    metrics: dict[str, dict[str, float]] = {
+        f"{prefix}decomposer": {"failures": float(result["decomposer_failures"])}}
+    if usage is not None:
+        result["usage"] = metrics[f"{prefix}usage"] = usage
+
+    def write_events(db: Any) -> None:
+        for qid, reasons in failures.items():
+            for question, reason in reasons:
+                Store._event(db, run_id, "system", "decomposer_failure",
+                             {"cycle": cycle, "phase": phase, "question_id": qid, "question": question,
+                              "reason": reason})
+        for qid, error in failed:
+            Store._event(db, run_id, "system", "amplify_failure",
+                         {"cycle": cycle, "phase": phase, "question_id": qid, "error": error})
+
+    return result, metrics, write_events
