@@ -1,0 +1,29 @@
+"""Diversity injection: mix a share of earlier cycles' data, or of true-answer ("human") data, into each
+distillation set, against the loss of tails that self-training causes. Seeded per cycle, so a resumed review
+phase mixes the same examples."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+from ida.distill.data import Example, read_jsonl
+
+if TYPE_CHECKING:
+    from ida.cycle import Run
+
+
+def inject_diversity(run: Run, cycle: int, dataset: list[Example]) -> tuple[list[Example], dict]:
+    """`dataset` plus round(share x len(dataset)) injected examples, and what was done (for the phase result)."""
+    cfg = run.config.safety
+    info = {"share": cfg.diversity_share, "source": cfg.diversity_source, "mixed": 0}
+    want = round(cfg.diversity_share * len(dataset))
+    if want == 0:
+        return dataset, info
+    if cfg.diversity_source == "human":
+        pool = [Example(q.prompt, run.task.true_answer(q), q.id, q.difficulty) for q in run.task.questions("train")]
+    else:
+        pool = [e for c in range(1, cycle) if (p := run.dir / f"cycle-{c}" / "dataset.jsonl").exists()
+                for e in read_jsonl(p)]
+    picked = random.Random(run.config.seed * 31337 + cycle).sample(pool, min(want, len(pool)))
+    return dataset + picked, {**info, "mixed": len(picked)}

@@ -1,0 +1,47 @@
+"""The safety section is fixed at run start: the store keeps the config the run started with, and every resume
+compares config.yaml's safety section with it. `ida resume --set` may change other fields, never safety."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from ida.config import ConfigError, RunConfig, apply_overrides, dump_config, validate
+from ida.safety_config import SafetyConfig
+from ida.store import Store
+
+
+def started_safety(store: Store, run_id: str) -> SafetyConfig:
+    """The safety section the run started with (runs older than the section: the defaults)."""
+    started = yaml.safe_load(store.run(run_id)["config"]) or {}
+    return SafetyConfig.model_validate(started.get("safety") or {})
+
+
+def check_safety_unchanged(config: RunConfig, store: Store, run_id: str, config_path: Path) -> None:
+    """Raise `ConfigError` naming each safety field whose value differs from the one fixed at run start."""
+    fixed = started_safety(store, run_id).model_dump(mode="json")
+    now = config.safety.model_dump(mode="json")
+    changed = [f"  safety.{k}: {fixed[k]!r} at run start, {now[k]!r} in {config_path}" for k in fixed if fixed[k] != now[k]]
+    if changed:
+        raise ConfigError("the safety section is fixed when a run starts and cannot change mid-run; refusing to "
+                          "continue:\n" + "\n".join(changed) +
+                          "\nrestore config.yaml's safety section, or start a new run with the new thresholds")
+
+
+def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
+    """`ida resume RUN_DIR --set a.b=c`: validate and write the changed config.yaml; any safety field is refused."""
+    path = Path(run_dir) / "config.yaml"
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        if key == "safety" or key.startswith("safety."):
+            raise ConfigError(f"{key}: the safety section is fixed when a run starts; resume cannot change it "
+                              "(start a new run with the new thresholds)")
+    config = validate(apply_overrides(yaml.safe_load(path.read_text()) or {}, overrides))
+    path.write_text(dump_config(config))
+    store = Store(Path(run_dir) / "ida.sqlite")
+    try:
+        store.log_event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
+    finally:
+        store.close()
+    return config
