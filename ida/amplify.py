@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from decomposition import Budget, Executor, SubquestionGraph, WaveStats
+from decomposition import Budget, Executor, Program, SubquestionGraph, WaveStats
 from ida.config import AmplifyConfig
 from ida.models.base import Answerer
 from ida.tasks import UNKNOWN, Question, Task
@@ -38,9 +38,11 @@ def make_executor(answerer: Answerer, cfg: AmplifyConfig) -> Executor:
 
 def amplify(task: Task, questions: list[Question], answerer: Answerer, cfg: AmplifyConfig,
             overseer: str = "H:program", on_wave: Callable[[WaveStats], None] | None = None,
-            executor: Executor | None = None) -> list[AmplifiedExample]:
-    """Amp(H, answerer) on every question, all graphs at once in batched waves."""
+            executor: Executor | None = None, programs: list[Program] | None = None) -> list[AmplifiedExample]:
+    """Amp(H, answerer) on every question, all graphs at once in batched waves; `programs` (one per question)
+    replace the task's H (e.g. LLM decomposition, see `ida.amplifiers`)."""
     executor = executor or make_executor(answerer, cfg)
-    runs = executor.run(questions, [task.decompose(q) for q in questions], on_wave=on_wave)
+    programs = programs if programs is not None else [task.decompose(q) for q in questions]
+    runs = executor.run(questions, programs, on_wave=on_wave)
     provenance = {"model_version": answerer.version, "overseer": overseer}
     return [AmplifiedExample(q, r.answer, r.graph, dict(provenance), r.error) for q, r in zip(questions, runs)]

@@ -3,6 +3,10 @@
     ida run [CONFIG] [--run-dir runs] [--set a.b=c ...]   # a new run (default: the embedded default)
     ida resume RUN_DIR                                    # continue a killed run from its last finished phase
     ida report RUN_DIR [--json]                           # the per-cycle table (and capability.png)
+    ida approve RUN_DIR --cycle N --note WHY [--by NAME]  # sign off a paused cycle (see cli_safety)
+    ida compare RUN_A RUN_B                               # two runs side by side
+    ida users add NAME --role overseer|admin              # an account of the oversight app (see cli_review)
+    ida review RUN_DIR [--port P]                         # the oversight app on loopback
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from ida.cli_safety import approve, check_mlflow, compare, finish_safety, print_safety
 from ida.config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.")
@@ -28,6 +33,7 @@ def run(
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Folder under which each run gets its own folder.")] = Path("runs"),
     overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: a.b=c (repeatable).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False,
 ) -> None:
     """Start a new run and carry it through every cycle."""
     from ida.cycle import start_run
@@ -37,24 +43,35 @@ def run(
     except (ConfigError, FileNotFoundError) as err:
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
-    started = start_run(cfg, run_dir, _progress(quiet))
+    check_mlflow(console, cfg)
+    try:
+        started = start_run(cfg, run_dir, _progress(quiet))
+    except ValueError as err:  # the task or the amplifier cannot run this config (checked before any work)
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
     console.print(f"run [bold]{started.id}[/bold] in {started.dir}")
-    _finish(started)
+    _finish(started, wait)
 
 
 @app.command()
 def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
-           quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False) -> None:
+           quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+           overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Change a field of config.yaml: a.b=c (repeatable; never safety.*).")] = None,
+           wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False) -> None:
     """Continue a run from its last finished phase."""
     from ida.cycle import open_run
+    from ida.safety import apply_resume_overrides
 
     try:
+        if overrides:
+            apply_resume_overrides(run_dir, overrides)
         opened = open_run(run_dir, _progress(quiet))
-    except FileNotFoundError as err:
+    except (FileNotFoundError, ConfigError) as err:
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
+    check_mlflow(console, opened.config)
     console.print(f"resuming [bold]{opened.id}[/bold]")
-    _finish(opened)
+    _finish(opened, wait)
 
 
 @app.command()
@@ -62,6 +79,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Print the per-cycle capability table (or JSON) and write capability.png."""
     from ida.report import build_report, capability_table, plot_capability
+    from ida.report_html import write_html_report
 
     try:
         data = build_report(run_dir)
@@ -74,6 +92,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
         typer.echo(json.dumps(data, indent=2))
     else:
         console.print(capability_table(data))
+        console.print(f"report: {write_html_report(data, print_safety(console, run_dir), Path(run_dir))}")
 
 
 def _progress(quiet: bool):
@@ -82,16 +101,29 @@ def _progress(quiet: bool):
     return RunProgress(quiet=quiet)
 
 
-def _finish(opened) -> None:
+def _finish(opened, wait: bool = False) -> None:
     from ida.cycle import execute
     from ida.report import build_report, capability_table, plot_capability
 
-    execute(opened)
+    try:
+        status = execute(opened, wait=wait)
+    except ConfigError as err:  # config.yaml's safety section differs from the one the run started with
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
     data = build_report(opened.dir)
     if opened.config.tracking.plot and data["cycles"]:
         console.print(f"capability plot: {plot_capability(data, opened.dir / 'capability.png')}")
     console.print(capability_table(data))
+    finish_safety(console, opened, status)
 
+
+# The oversight app's commands live in their own module (accounts, starting the app).
+from ida.cli_review import review, users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
+app.command()(review)
+app.command()(approve)
+app.command()(compare)
 
 if __name__ == "__main__":
     app()

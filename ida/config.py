@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ida.amplifier_config import AnswererConfig, LLMDecomposerConfig
+from ida.safety_config import SafetyConfig
 
 
 class Section(BaseModel):
@@ -17,7 +20,7 @@ class Section(BaseModel):
 
 
 class TaskConfig(Section):
-    name: str = Field("permutation", description="Built-in task: permutation, assignments, wildcard, shortest_path, union_find.")
+    name: str = Field("permutation", description="Built-in task: permutation, assignments, wildcard, shortest_path, union_find; or qa (questions from a JSONL file: params path, checker, tolerance, eval_fraction).")
     form: Literal["weights", "context"] = Field("weights", description="Facts in the weights (one fixed world) or in the context (a fresh world per question).")
     seed: int = Field(0, description="Seed of the task's world(s) and question sample.")
     params: dict[str, Any] = Field(default_factory=dict, description="Task size parameters passed to the task's constructor, e.g. {n_items: 32, max_k: 8}; empty: the task's own defaults.")
@@ -36,20 +39,87 @@ class AmplifyConfig(Section):
     max_nodes: int = Field(256, ge=1, description="Budget: most subquestion nodes one graph may have.")
     max_depth: int = Field(64, ge=1, description="Budget: most waves one graph may take.")
     memo: bool = Field(True, description="Answer identical subquestions once per model version.")
+    answerer: AnswererConfig = Field(default_factory=AnswererConfig, description="Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, default), an OpenAI-compatible endpoint or a LangChain chat model.")
+    decomposer: Literal["task", "llm", "direct"] = Field("task", description="Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion plans; needs answerer.kind openai or langchain) or direct (no decomposition: the answerer answers each question).")
+    llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description="decomposer=llm: plan limits and retries.")
+    depth: int = Field(1, ge=1, le=8, description="HCH-style recursion: subquestions are decomposed again until this depth (1: the decomposer's subquestions go straight to the answerer).")
+
+    @model_validator(mode="after")
+    def _llm_plans_need_an_llm(self) -> AmplifyConfig:
+        if self.decomposer == "llm" and self.answerer.kind == "local":
+            raise ValueError("decomposer: llm needs answerer.kind openai or langchain (the local student cannot write plans)")
+        return self
 
 
 class ReviewConfig(Section):
-    policy: Literal["none", "simulated"] = Field("none", description="Who reviews amplified examples before training: none (all usable examples accepted) or simulated (an overseer program that checks each target against the true answer).")
+    policy: Literal["none", "simulated", "human"] = Field("none", description="Who reviews amplified examples before training: none (all usable examples accepted), simulated (an overseer program that checks each target against the true answer) or human (overseers in the browser: `ida review RUN_DIR`).")
     error_rate: float = Field(0.0, ge=0.0, le=1.0, description="Simulated overseer: probability of giving the wrong verdict on an example.")
+    sample_rate: float = Field(1.0, ge=0.0, le=1.0, description="Human: share of the usable examples of a cycle sent to the review queue.")
+    quota: int | None = Field(None, ge=0, description="Human: most examples queued per cycle (after sampling); null: no limit.")
+    wait: bool = Field(True, description="Human: the review phase waits until every queued example has its verdicts; false: it goes on at once and applies `unreviewed`.")
+    unreviewed: Literal["exclude", "include"] = Field("exclude", description="Human: what happens to usable examples without a verdict when the phase ends (not sampled, or not yet reviewed with wait: false): left out of training, or trained on as they are.")
+    lease_minutes: float = Field(5.0, gt=0, description="Human: how long a claimed item stays with its overseer before it returns to the queue.")
+    overlap: float = Field(0.0, ge=0.0, le=1.0, description="Human: share of queued items served to two different overseers, to measure their agreement (the cycle then waits for both).")
+    poll_seconds: float = Field(2.0, gt=0, description="Human, wait: how often the waiting review phase looks at the store.")
+
+
+class TeacherConfig(Section):
+    kind: Literal["amplified", "anchor"] = Field("amplified", description="Teacher of kd and on_policy: amplified (M_n, frozen, with the subquestion transcript in its context) or anchor (a fixed earlier checkpoint, to undo forgetting).")
+    anchor: int | str = Field(0, description="The anchor teacher: a cycle index k of this run (M_k, 0 = M_0; cycles up to k, which have no M_k yet, use M_{n-1}), or a checkpoint dir.")
+
+
+class KDConfig(Section):
+    temperature: float = Field(1.0, gt=0, description="Loss temperature T of kd (soft targets at T, scaled by T^2).")
+    top_k: int | None = Field(None, ge=1, description="Keep only the teacher's top-k log-probs plus a tail bucket; None: full teacher logits.")
+
+
+class OnPolicyConfig(Section):
+    sampling_temperature: float = Field(1.0, gt=0, description="Temperature the student samples its answers at (equal to loss_temperature for an unbiased gradient).")
+    loss_temperature: float = Field(1.0, gt=0, description="Temperature of the student and teacher log-probs in the reverse KL.")
+    samples_per_question: int = Field(1, ge=1, description="Student samples per question; a step samples ceil(batch_size / this) questions.")
+    max_new_tokens: int | None = Field(None, ge=1, description="Most tokens sampled per answer; None: the longest training target + EOS.")
+
+
+class LoraConfig(Section):
+    enabled: bool = Field(False, description="Train LoRA adapters (peft) instead of all weights; merged into the checkpoint after training.")
+    r: int = Field(8, ge=1, description="LoRA rank.")
+    alpha: float = Field(16.0, gt=0, description="LoRA scaling numerator (scale = alpha / r).")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LoRA input.")
+    target_modules: list[str] = Field(default_factory=lambda: ["c_attn"], description="Module names to adapt (GPT-2: c_attn, c_proj, c_fc).")
 
 
 class DistillConfig(Section):
-    objective: Literal["sft"] = Field("sft", description="Distillation loss (sft: cross-entropy on answer tokens only).")
+    objective: Literal["sft", "kd", "on_policy", "mix"] = Field("sft", description="Distillation loss: sft (cross-entropy on answer tokens), kd (soft targets of the teacher), on_policy (reverse KL on the student's samples), or mix (weights).")
+    weights: dict[Literal["sft", "kd", "on_policy"], float] = Field(default_factory=dict, description="objective=mix only: objective -> weight, each normalised by its own answer tokens, e.g. {sft: 1.0, on_policy: 0.5}.")
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig, description="The fixed teacher of kd and on_policy.")
+    kd: KDConfig = Field(default_factory=KDConfig, description="Soft-target distillation.")
+    on_policy: OnPolicyConfig = Field(default_factory=OnPolicyConfig, description="On-policy distillation.")
     steps: int = Field(400, ge=1, description="Optimizer steps per cycle.")
     batch_size: int = Field(128, ge=1, description="Examples per optimizer step.")
+    grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step (batch_size is split among them); the loss is normalised by the answer tokens of the whole step.")
     lr: float = Field(1e-3, gt=0, description="AdamW learning rate.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    schedule: Literal["constant", "cosine"] = Field("constant", description="Learning-rate schedule after warmup.")
+    warmup_steps: int = Field(0, ge=0, description="Steps of linear warmup from 0 to lr.")
+    max_grad_norm: float | None = Field(None, gt=0, description="Clip the gradient norm to this; None: no clipping.")
+    length_buckets: int = Field(1, ge=1, description="Draw each step's examples from one of this many length buckets (less padding when lengths vary); 1: uniform over the dataset.")
+    bf16: bool = Field(True, description="bf16 autocast when training on CUDA (ignored on CPU).")
+    lora: LoraConfig = Field(default_factory=LoraConfig, description="Optional LoRA adapters through peft.")
     init: Literal["continue", "fresh"] = Field("continue", description="Start each cycle's student from M_n (continue) or from a fresh initialisation.")
+
+    @model_validator(mode="after")
+    def _weights_only_with_mix(self) -> DistillConfig:
+        if self.objective == "mix" and not any(w > 0 for w in self.weights.values()):
+            raise ValueError("weights: objective=mix needs at least one positive weight")
+        if self.objective != "mix" and self.weights:
+            raise ValueError("weights: only used with objective=mix")
+        if any(w < 0 for w in self.weights.values()):
+            raise ValueError("weights: must be >= 0")
+        if isinstance(self.teacher.anchor, int) and self.teacher.anchor < 0:
+            raise ValueError("teacher.anchor: a cycle index must be >= 0")
+        if self.grad_accum > self.batch_size:
+            raise ValueError("grad_accum: cannot exceed batch_size (each micro-batch needs a row)")
+        return self
 
 
 class EvalConfig(Section):
@@ -60,6 +130,9 @@ class EvalConfig(Section):
 
 class TrackingConfig(Section):
     plot: bool = Field(True, description="Write capability.png into the run dir at the end of the run.")
+    mlflow: bool = Field(False, description="Export every cycle's metrics to MLflow at the end of run/resume (needs the mlflow extra); cycle index as the step, dataset and checkpoint hashes as tags.")
+    mlflow_uri: str | None = Field(None, description="MLflow tracking URI; None: a file store in <run dir>/mlruns.")
+    mlflow_experiment: str = Field("ida", description="MLflow experiment the run is logged under.")
 
 
 class RunConfig(Section):
@@ -70,6 +143,7 @@ class RunConfig(Section):
     distill: DistillConfig = Field(default_factory=DistillConfig, description="Distillation step.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="Evaluation and the supervised baseline.")
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Outputs beside the store.")
+    safety: SafetyConfig = Field(default_factory=SafetyConfig, description="Tripwire thresholds and monitor sets; fixed at run start (resume refuses a change).")
     seed: int = Field(0, description="Seed of model init, sampling and training.")
     max_cycles: int = Field(6, ge=1, le=1000, description="Number of amplify-distill cycles; bounds every run.")
 

@@ -15,8 +15,20 @@ def accuracy_by_difficulty(task: Task, questions: list[Question], answers: list[
     """Share of exactly right answers per difficulty (a failed answer, None, counts as wrong)."""
     right: dict[int, list[bool]] = defaultdict(list)
     for q, a in zip(questions, answers):
-        right[q.difficulty].append(a is not None and a == task.true_answer(q))
+        right[q.difficulty].append(is_right(task, q, a))
     return {d: sum(v) / len(v) for d, v in sorted(right.items())}
+
+
+def is_right(task: Task, question: Question, answer: str | None) -> bool:
+    """The task's own checker where it has one (e.g. qa: exact, numeric, a callable), else equality with the
+    true answer; a failed answer (None) and a question without a known answer are never right."""
+    if answer is None:
+        return False
+    check = getattr(task, "check", None)
+    if check is not None:
+        return bool(check(question, answer))
+    truth = task.true_answer(question)
+    return truth is not None and answer == truth
 
 
 def evaluate_student(task: Task, model: Answerer, questions: list[Question]) -> dict[int, float]:
@@ -24,6 +36,12 @@ def evaluate_student(task: Task, model: Answerer, questions: list[Question]) -> 
     return accuracy_by_difficulty(task, questions, [None if a.failed else a.text for a in answers])
 
 
-def evaluate_amplified(task: Task, model: Answerer, questions: list[Question], cfg: AmplifyConfig) -> dict[int, float]:
-    examples = amplify(task, questions, model, cfg)
+def evaluate_amplified(task: Task, model: Answerer, questions: list[Question], cfg: AmplifyConfig,
+                       amplifier=None) -> dict[int, float]:
+    """Amp(H, model); with an `ida.amplifiers.Amplifier`, its answerer and programs (LLM, decomposer, depth)."""
+    if amplifier is None:
+        examples = amplify(task, questions, model, cfg)
+    else:
+        examples = amplify(task, questions, amplifier.answerer, cfg, overseer=amplifier.overseer,
+                           programs=amplifier.programs(questions))
     return accuracy_by_difficulty(task, questions, [e.answer for e in examples])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,13 @@ CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
   BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TABLE IF NOT EXISTS signoffs (
+  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, signed_by TEXT NOT NULL, note TEXT NOT NULL,
+  ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, tripwire TEXT NOT NULL, monitor TEXT NOT NULL,
+  key TEXT NOT NULL, value REAL NOT NULL, threshold REAL NOT NULL, message TEXT NOT NULL, created REAL NOT NULL,
+  signoff_id INTEGER REFERENCES signoffs (id));
 """
 
 
@@ -85,9 +92,13 @@ class Store:
         return json.loads(row["result"]) if row else None
 
     def finish_phase(self, run_id: str, cycle: int, phase: str, result: dict[str, Any],
-                     metrics: dict[str, dict[str, float]] | None = None, examples: list[dict] | None = None) -> None:
-        """Record a phase's result, its metrics and examples, and the phase as done: one transaction."""
+                     metrics: dict[str, dict[str, float]] | None = None, examples: list[dict] | None = None,
+                     also: Callable[[sqlite3.Connection], None] | None = None) -> None:
+        """Record a phase's result, its metrics and examples, and the phase as done: one transaction.
+        `also` writes more rows that must land with them (the monitor phase's alerts)."""
         with self.transaction() as db:
+            if also is not None:
+                also(db)
             for name, values in (metrics or {}).items():
                 db.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?)",
                                [(run_id, cycle, name, str(k), float(v)) for k, v in values.items()])
