@@ -94,8 +94,8 @@ def plot_capability(report: dict[str, Any], path: Path) -> Path:
                 label=f"d={k}")
         if report["baseline"] and k in report["baseline"]["supervised"]:
             ax.axhline(report["baseline"]["supervised"][k], color=colour, linestyle="--", linewidth=0.8)
-    ax.set(xlabel="cycle (student M_n)", ylabel="eval accuracy", ylim=(-0.02, 1.02),
-           title=f"{report['task']}: student capability per difficulty (dashed: supervised baseline)")
+    ax.set(xlabel="cycle (student M_n)", ylabel="eval accuracy", ylim=(-0.02, 1.02))
+    ax.set_title(f"{report['task']}: student capability per difficulty (dashed: supervised baseline)", fontsize=10)
     ax.set_xticks(xs)
     ax.legend(ncol=2, fontsize=7, loc="lower right")
     fig.tight_layout()
