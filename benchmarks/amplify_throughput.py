@@ -15,7 +15,7 @@ import torch
 
 from decomposition import Executor, run_sequential
 from ida.config import DistillConfig, ModelConfig
-from ida.cycle import supervised_examples
+from ida.distill.data import supervised_examples
 from ida.distill.trainer import train
 from ida.models import LocalModel
 from ida.tasks import make_task

@@ -25,7 +25,7 @@ import warnings
 import torch
 
 from ida.config import DistillConfig, ModelConfig
-from ida.cycle import supervised_examples
+from ida.distill.data import supervised_examples
 from ida.distill.data import tokenize
 from ida.distill.objectives import sft_loss
 from ida.distill.trainer import train

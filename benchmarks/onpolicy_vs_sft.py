@@ -18,7 +18,7 @@ import time
 import warnings
 
 from ida.config import DistillConfig, ModelConfig
-from ida.cycle import supervised_examples
+from ida.distill.data import supervised_examples
 from ida.distill.data import Example
 from ida.distill.trainer import train
 from ida.models import LocalModel

@@ -20,7 +20,7 @@ import yaml
 from ida.amplifiers import Amplifier, phase_record, preflight
 from ida.amplify import amplify
 from ida.config import DistillConfig, RunConfig, dump_config, validate
-from ida.distill.data import Example, read_jsonl, write_jsonl
+from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
 from ida.evaluate import evaluate_amplified, evaluate_student, is_right
@@ -31,7 +31,7 @@ from ida.review_human import UNREVIEWED, human_review
 from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase, promotion_held, signoffs,
                         wait_for_signoff)
 from ida.store import Store
-from ida.tasks import Question, Task, make_task
+from ida.tasks import Task, make_task
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
 BASELINE_CYCLE = 0  # the supervised baseline's phase and metrics are kept under cycle 0
@@ -223,12 +223,6 @@ def promote_phase(run: Run, cycle: int) -> bool:
         run.progress.log(f"cycle {cycle}: M_{cycle} promoted; student accuracy at difficulty {hardest}: "
                          f"{accuracies[hardest]:.2f}")
     return True
-
-
-def supervised_examples(task: Task, questions: list[Question]) -> list[Example]:
-    """The baseline's training set: the same train questions with their true answers."""
-    return [Example(q.prompt, task.true_answer(q), q.id, q.difficulty) for q in questions
-            if task.true_answer(q) is not None]  # a qa task may leave some questions without a reference
 
 
 def run_baseline(run: Run) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ida.amplify import is_usable
+from ida.evaluate import is_right
 from ida.config import ReviewConfig
 from ida.tasks import Question, Task
 
@@ -40,7 +41,7 @@ def review_examples(items: list[tuple[Question, str | None]], task: Task, cfg: R
         if cfg.policy == "none":
             reviews.append(Review(question.id, "accept", answer, "none"))
             continue
-        right = answer == task.true_answer(question)
+        right = is_right(task, question, answer)
         if rng.random() < cfg.error_rate:
             right = not right
         verdict: Verdict = "accept" if right else "reject"

@@ -48,6 +48,13 @@ def read_jsonl(path: Path) -> list[Example]:
     return [Example(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
 
 
+def supervised_examples(task, questions) -> list[Example]:
+    """The supervised training set: `questions` with their true answers (a qa task may leave some questions
+    without a reference; those are skipped). Used by the baseline and by diversity injection."""
+    pairs = ((q, task.true_answer(q)) for q in questions)
+    return [Example(q.prompt, truth, q.id, q.difficulty) for q, truth in pairs if truth is not None]
+
+
 @dataclass
 class TokenizedSet:
     """All examples as right-padded tensors; `labels_N_T` is IGNORE on prompt and pad positions."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from ida.distill.data import Example, read_jsonl
+from ida.distill.data import Example, read_jsonl, supervised_examples
 
 if TYPE_CHECKING:
     from ida.cycle import Run
@@ -21,7 +21,7 @@ def inject_diversity(run: Run, cycle: int, dataset: list[Example]) -> tuple[list
     if want == 0:
         return dataset, info
     if cfg.diversity_source == "human":
-        pool = [Example(q.prompt, run.task.true_answer(q), q.id, q.difficulty) for q in run.task.questions("train")]
+        pool = supervised_examples(run.task, run.task.questions("train"))
     else:
         pool = [e for c in range(1, cycle) if (p := run.dir / f"cycle-{c}" / "dataset.jsonl").exists()
                 for e in read_jsonl(p)]
