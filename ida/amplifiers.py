@@ -14,13 +14,14 @@ endpoint or a LangChain chat model), who decomposes (the task's H, the `LLMDecom
 from __future__ import annotations
 
 import importlib
+import math
 from typing import Any
 
 from decomposition import Program
 from decomposition.recursive import recursive_program
 from ida.config import AmplifyConfig, RunConfig
-from ida.models.base import Answerer
-from ida.tasks import Question, Task
+from ida.models.base import Answer, Answerer
+from ida.tasks import UNKNOWN, Question, Task
 
 USAGE_KEYS = ("requests", "retries", "failures", "prompt_tokens", "completion_tokens", "cost")
 
@@ -48,9 +49,11 @@ def preflight(config: RunConfig, task: Task) -> None:
 class Amplifier:
     """Answerer + programs for Amp(H, M_n) under one `amplify` config (see the module docstring)."""
 
-    def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer) -> None:
+    def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer, filter_unsure: bool = False) -> None:
         self.cfg, self.task = cfg, task
         self.answerer = student if cfg.answerer.kind == "local" else build_llm_answerer(cfg)
+        if filter_unsure and cfg.min_confidence is not None and cfg.answerer.kind == "local":
+            self.answerer = ConfidentAnswerer(self.answerer, cfg.min_confidence)
         self.failures: dict[str, list[tuple[str, str]]] = {}  # question id -> (question text, reason)
         self._decomposer: Any = None
         if cfg.decomposer == "llm":
@@ -104,6 +107,26 @@ class Amplifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ConfidentAnswerer:
+    """An answerer whose answers below `min_confidence` (the product of the answer tokens' probabilities) come
+    back as UNKNOWN: H then returns UNKNOWN for the question and the example is not usable. IDA's targets then
+    grow from what M_n knows instead of from its guesses at questions beyond its frontier. Answers without
+    log-probs pass unchanged."""
+
+    def __init__(self, inner: Answerer, min_confidence: float) -> None:
+        self.inner, self.min_logprob = inner, math.log(min_confidence)
+        self.version = inner.version  # same model: the executor's memo stays per version
+        self.filtered = 0
+
+    def answer(self, prompts: list[str]) -> list[Answer]:
+        out = []
+        for a in self.inner.answer(prompts):
+            unsure = a.logprobs is not None and not a.failed and sum(a.logprobs) < self.min_logprob
+            self.filtered += unsure
+            out.append(Answer(UNKNOWN, a.logprobs) if unsure else a)
+        return out
 
 
 def build_llm_answerer(cfg: AmplifyConfig) -> Answerer:
@@ -164,6 +187,8 @@ def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str], run
     failed = [(e.question.id, e.error) for e in examples if e.answer is None]
     unknown = sum(tok not in vocabulary for e in examples if e.usable for tok in e.answer.split())
     result: dict[str, Any] = {"answerer": amplifier.answerer.version, "overseer": amplifier.overseer,
+                              **({"unsure_subanswers": amplifier.answerer.filtered}
+                                 if isinstance(amplifier.answerer, ConfidentAnswerer) else {}),
                               "decomposer_failures": sum(len(r) for r in failures.values()),
                               "target_unknown_tokens": unknown}
     if failures:

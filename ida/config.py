@@ -31,6 +31,7 @@ class ModelConfig(Section):
     n_embd: int = Field(128, ge=8, description="Hidden width of the student.")
     n_head: int = Field(4, ge=1, description="Attention heads of the student.")
     n_positions: int = Field(256, ge=16, description="Longest sequence (prompt + answer) in tokens.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on embeddings, attention and residuals (GPT-2's three pdrops). 0 by default: the in-weights tasks are memorisation, which dropout slows several-fold.")
     max_answer_tokens: int = Field(4, ge=1, description="Most tokens generated for one answer (greedy).")
     answer_batch_size: int = Field(512, ge=1, description="Prompts per forward pass when answering.")
 
@@ -39,6 +40,7 @@ class AmplifyConfig(Section):
     max_nodes: int = Field(256, ge=1, description="Budget: most subquestion nodes one graph may have.")
     max_depth: int = Field(64, ge=1, description="Budget: most waves one graph may take.")
     memo: bool = Field(True, description="Answer identical subquestions once per model version.")
+    min_confidence: float | None = Field(None, gt=0, le=1, description="Amplify phase, local answerer: a subanswer the student gives with probability (product over its tokens) below this counts as unknown, so H leaves the target out of training instead of building it on a guess. None: every subanswer is used. Evaluation's Amp(student) never filters.")
     answerer: AnswererConfig = Field(default_factory=AnswererConfig, description="Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, default), an OpenAI-compatible endpoint or a LangChain chat model.")
     decomposer: Literal["task", "llm", "direct"] = Field("task", description="Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion plans; needs answerer.kind openai or langchain) or direct (no decomposition: the answerer answers each question).")
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description="decomposer=llm: plan limits and retries.")
@@ -78,6 +80,7 @@ class OnPolicyConfig(Section):
     loss_temperature: float = Field(1.0, gt=0, description="Temperature of the student and teacher log-probs in the reverse KL.")
     samples_per_question: int = Field(1, ge=1, description="Student samples per question; a step samples ceil(batch_size / this) questions.")
     max_new_tokens: int | None = Field(None, ge=1, description="Most tokens sampled per answer; None: the longest training target + EOS.")
+    estimator: Literal["full", "sampled"] = Field("full", description="Reverse KL at each visited state: full (exact, over the vocabulary, needs the teacher's logits; GKD with beta = 1) or sampled (the one-sample policy-gradient estimate log pi_s - log pi_t of the sampled token, as in tinker-cookbook; needs only the teacher's log-prob of that token).")
 
 
 class LoraConfig(Section):

@@ -119,7 +119,7 @@ def amplify_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
     questions = run.task.questions("train")
-    with Amplifier(run.config.amplify, run.task, model) as amp, \
+    with Amplifier(run.config.amplify, run.task, model, filter_unsure=True) as amp, \
             run.progress.phase(f"cycle {cycle} · amplify", total=None) as bar:
         amp.take_usage()  # usage is counted per cycle
         examples = amplify(run.task, questions, amp.answerer, run.config.amplify, overseer=amp.overseer,

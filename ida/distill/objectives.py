@@ -40,6 +40,7 @@ from torch import Tensor
 IGNORE_INDEX = -100
 ObjectiveName = Literal["sft", "kd", "on_policy"]
 OBJECTIVE_NAMES: tuple[str, ...] = get_args(ObjectiveName)
+TEACHER_LOGP_FLOOR = -100.0
 
 
 class LossSum(NamedTuple):
@@ -198,6 +199,29 @@ def on_policy_loss(student_logprobs_B_T: Tensor, teacher_logprobs_B_T: Tensor, m
     advantage_N = -log_ratio_N
     sum_loss = -(advantage_N * student_N).sum()
     return OnPolicyLossSum(sum_loss, _n_tokens(student_N), log_ratio_N.sum())
+
+
+def on_policy_full_loss(student_logits_B_T_V: Tensor, teacher_logits_B_T_V: Tensor, labels_B_T: Tensor,
+                        temperature: float) -> OnPolicyLossSum:
+    """On-policy distillation with the exact reverse KL at every visited state (GKD, Agarwal et al. 2024, β = 1).
+
+    The student sampled the answer tokens in `labels_B_T`; at each state it visited (prompt + its own earlier
+    tokens) the loss is KL(π_s ‖ π_t) = Σ_v π_s(v) (log π_s(v) − log π_t(v)) over the whole vocabulary, instead
+    of `on_policy_loss`'s one-sample estimate of it. Same states, same expected gradient per state, no sampling
+    variance in the per-token term: with a small vocabulary this costs nothing and is what lets a cold student
+    learn (the one-sample estimate only ever pushes down the tokens it happened to sample). As in
+    `on_policy_loss`, the effect of a token on later states is ignored. `sum_loss` is the KL itself."""
+    if student_logits_B_T_V.shape != teacher_logits_B_T_V.shape:
+        raise ValueError(f"student {tuple(student_logits_B_T_V.shape)} != teacher {tuple(teacher_logits_B_T_V.shape)}")
+    targets_N, student_N_V, teacher_N_V = answer_positions(
+        labels_B_T, student_logits_B_T_V, teacher_logits_B_T_V.detach()
+    )
+    student_logp_N_V = _log_probs(student_N_V, temperature)
+    # A teacher that rules a token out (-inf) would make the KL infinite wherever the student has any mass
+    # there; the floor (e^-100, below float32's smallest normal) keeps it finite and still steeply penalised.
+    teacher_logp_N_V = _log_probs(teacher_N_V, temperature).clamp_min(TEACHER_LOGP_FLOOR)
+    kl_N = (student_logp_N_V.exp() * (student_logp_N_V - teacher_logp_N_V)).sum(-1)
+    return OnPolicyLossSum(kl_N.sum(), _n_tokens(targets_N), kl_N.detach().sum())
 
 
 @dataclass(frozen=True)

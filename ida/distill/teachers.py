@@ -103,3 +103,12 @@ def teacher_sampled_logprobs(teacher, teacher_batch: dict[str, torch.Tensor], st
     labels = teacher_batch["labels"]
     logp_B_T = sampled_token_logprobs(logits_B_T_V, labels, temperature)
     return relayout(logp_B_T[labels != IGNORE], student_labels_B_T != IGNORE)
+
+
+def teacher_logits_on_samples(teacher, teacher_batch: dict[str, torch.Tensor], student_labels_B_T: torch.Tensor,
+                              autocast) -> torch.Tensor:
+    """The teacher's logits at every position that predicts one of the student's sampled tokens (teacher-forced
+    in the teacher's own prompt), re-laid into the student's positions: the teacher of `on_policy_full_loss`."""
+    logits_B_T_V = teacher_forward(teacher, teacher_batch, autocast)
+    rows_M_V = logits_B_T_V[predicting_positions(teacher_batch["labels"])]
+    return relayout(rows_M_V, predicting_positions(student_labels_B_T))

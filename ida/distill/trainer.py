@@ -29,10 +29,10 @@ from transformers import get_scheduler
 from ida.config import DistillConfig, LoraConfig
 from ida.distill.batching import StepSampler, lengths, split_micro
 from ida.distill.data import IGNORE, Example, tokenize
-from ida.distill.objectives import (ObjectiveWeights, count_answer_tokens, kd_loss, kd_loss_topk, on_policy_loss,
-                                    sampled_token_logprobs, sft_loss)
+from ida.distill.objectives import (ObjectiveWeights, count_answer_tokens, kd_loss, kd_loss_topk, on_policy_full_loss,
+                                    on_policy_loss, sampled_token_logprobs, sft_loss)
 from ida.distill.on_policy import sample_micro_batches
-from ida.distill.teachers import KDTargets, teacher_sampled_logprobs
+from ida.distill.teachers import KDTargets, teacher_logits_on_samples, teacher_sampled_logprobs
 
 
 class DistillationError(RuntimeError):
@@ -195,15 +195,20 @@ class _Loop:
         if sample is not None:
             student = {k: v.to(device) for k, v in sample.student.items()}
             teacher = {k: v.to(device) for k, v in sample.teacher.items()}
-            temperature = self.cfg.on_policy.loss_temperature
-            labels = student["labels"]
-            student_lp = sampled_token_logprobs(self._forward(student), labels, temperature)
-            teacher_lp = teacher_sampled_logprobs(self.teacher, teacher, labels, temperature, self.acc.autocast)
-            parts["on_policy"] = on_policy_loss(student_lp, teacher_lp, labels != IGNORE)
+            parts["on_policy"] = self._on_policy(student, teacher)
         for name in self.active - set(parts):  # this rank has no rows of that stream in this micro-batch
             zero = torch.zeros((), device=device)
             parts[name] = (zero, zero, zero)
         return parts
+
+    def _on_policy(self, student: dict, teacher: dict):
+        temperature, labels = self.cfg.on_policy.loss_temperature, student["labels"]
+        if self.cfg.on_policy.estimator == "full":
+            teacher_logits = teacher_logits_on_samples(self.teacher, teacher, labels, self.acc.autocast)
+            return on_policy_full_loss(self._forward(student), teacher_logits, labels, temperature)
+        student_lp = sampled_token_logprobs(self._forward(student), labels, temperature)
+        teacher_lp = teacher_sampled_logprobs(self.teacher, teacher, labels, temperature, self.acc.autocast)
+        return on_policy_loss(student_lp, teacher_lp, labels != IGNORE)
 
     def _forward(self, batch):
         self.tokens += int(batch["attention_mask"].sum())

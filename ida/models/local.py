@@ -37,7 +37,8 @@ class LocalModel:
         tokenizer = build_tokenizer(vocabulary)
         torch.manual_seed(seed)
         config = GPT2Config(vocab_size=len(tokenizer), n_layer=cfg.n_layer, n_embd=cfg.n_embd, n_head=cfg.n_head,
-                            n_positions=cfg.n_positions, bos_token_id=tokenizer.eos_token_id,
+                            n_positions=cfg.n_positions, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout,
+                            attn_pdrop=cfg.dropout, bos_token_id=tokenizer.eos_token_id,
                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
         return cls(GPT2LMHeadModel(config), tokenizer, version, cfg.max_answer_tokens, cfg.answer_batch_size)
 

@@ -14,7 +14,7 @@ from torch.optim.optimizer import register_optimizer_step_pre_hook
 from ida.config import DistillConfig, ModelConfig
 from ida.distill.batching import StepSampler, sequences
 from ida.distill.data import Example, read_jsonl, write_jsonl
-from ida.distill.teachers import KDTargets, amplified_prompt, teacher_sampled_logprobs
+from ida.distill.teachers import KDTargets, amplified_prompt, teacher_logits_on_samples, teacher_sampled_logprobs
 from ida.distill.trainer import train
 from ida.models import LocalModel
 from decomposition import SubquestionGraph
@@ -51,6 +51,7 @@ OBJECTIVES = {
     "kd": {"objective": "kd", "kd": {"temperature": 2.0}},
     "kd_topk": {"objective": "kd", "kd": {"top_k": 4}},
     "on_policy": {"objective": "on_policy", "on_policy": {"samples_per_question": 2}},
+    "on_policy_sampled": {"objective": "on_policy", "on_policy": {"estimator": "sampled"}},
     "on_policy_anchor": {"objective": "on_policy", "teacher": {"kind": "anchor"}},
     "mix": {"objective": "mix", "weights": {"sft": 1.0, "kd": 0.5, "on_policy": 0.5}, "grad_accum": 2},
 }
@@ -76,12 +77,13 @@ def test_kd_and_on_policy_need_a_teacher():
         train(model.model, model.tokenizer, examples(), DistillConfig(objective="kd", steps=1), seed=0)
 
 
-@pytest.mark.parametrize("objective", ["kd", "on_policy"])
-def test_a_teacher_equal_to_the_student_gives_zero_loss(objective):
+@pytest.mark.parametrize("objective,estimator", [("kd", "full"), ("on_policy", "full"), ("on_policy", "sampled")])
+def test_a_teacher_equal_to_the_student_gives_zero_loss(objective, estimator):
     student = build(0)
     no_dropout(student.model)
     teacher = copy.deepcopy(student.model)
-    cfg = DistillConfig(objective=objective, steps=1, batch_size=24, teacher={"kind": "anchor"})
+    cfg = DistillConfig(objective=objective, steps=1, batch_size=24, teacher={"kind": "anchor"},
+                        on_policy={"estimator": estimator})
     result = train(student.model, student.tokenizer, examples(), cfg, seed=0, teacher=teacher)
     assert abs(result.metrics[objective][0]) < 1e-5
 
@@ -98,8 +100,10 @@ def test_teacher_outputs_are_moved_to_the_students_answer_positions():
     student = sequences(prompts, answers, tok.pad_token_id)
     targets = KDTargets(teacher, tprompts, answers, tok.pad_token_id, 32, 1.0, None, "cpu", _no_autocast)
     (aligned_B_T_V,) = targets.for_batch(torch.arange(len(data)), student["labels"])
-    lp_B_T = teacher_sampled_logprobs(teacher, sequences(tprompts, answers, tok.pad_token_id), student["labels"],
-                                      1.0, _no_autocast)
+    teacher_batch = sequences(tprompts, answers, tok.pad_token_id)
+    lp_B_T = teacher_sampled_logprobs(teacher, teacher_batch, student["labels"], 1.0, _no_autocast)
+    on_samples_B_T_V = teacher_logits_on_samples(teacher, teacher_batch, student["labels"], _no_autocast)
+    assert torch.equal(on_samples_B_T_V, aligned_B_T_V)
     for b, (p, tp, a) in enumerate(zip(prompts, tprompts, answers)):
         with torch.no_grad():
             alone_T_V = teacher(input_ids=torch.tensor([tp + a])).logits[0]
@@ -131,6 +135,23 @@ def test_gradient_accumulation_does_not_change_the_gradient(objective):
         grads.append(seen[0])
     for a, b in zip(*grads):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-8)
+
+
+def test_on_policy_full_teaches_a_cold_student_the_teachers_answers():
+    """From a random student, the exact reverse KL moves greedy answers to the teacher's (sft-trained) ones."""
+    teacher, student = build(1), build(0)
+    data = examples()
+    train(teacher.model, teacher.tokenizer, data, DistillConfig(steps=60, batch_size=24, lr=3e-3), seed=0)
+    want = [a.text for a in teacher.answer([e.prompt for e in data])]
+
+    def agreement() -> float:
+        return sum(a.text == w for a, w in zip(student.answer([e.prompt for e in data]), want)) / len(data)
+
+    before = agreement()
+    cfg = DistillConfig(objective="on_policy", steps=125, batch_size=24, lr=3e-3, teacher={"kind": "anchor"})
+    result = train(student.model, student.tokenizer, data, cfg, seed=0, teacher=teacher.model)
+    assert all(math.isfinite(x) for x in result.losses) and result.metrics["on_policy"][-1] < result.metrics["on_policy"][0]
+    assert agreement() >= max(0.8, before + 0.5)
 
 
 def test_on_policy_is_deterministic_for_a_seed():

@@ -16,6 +16,7 @@ from ida.distill.objectives import (
     kd_loss,
     kd_loss_topk,
     normalise,
+    on_policy_full_loss,
     on_policy_loss,
     sampled_token_logprobs,
     sft_loss,
@@ -69,6 +70,7 @@ def all_sums(student_logits, teacher_logits, batch, temperature=2.0, k=10) -> di
         "kd": kd_loss(student_logits, teacher_logits, labels, temperature),
         "kd_topk": kd_loss_topk(student_logits, topk.values, topk.indices, labels, temperature),
         "on_policy": on_policy_loss(s_lp, t_lp, labels != IGNORE_INDEX),
+        "on_policy_full": on_policy_full_loss(student_logits, teacher_logits, labels, temperature),
     }
 
 
@@ -203,7 +205,7 @@ def test_student_equal_to_teacher_gives_zero_kd_and_zero_reverse_kl():
     teacher = copy.deepcopy(student)
     batch = make_batch("right")
     got = all_losses(forward(student, batch), forward(teacher, batch), batch)
-    for name in ("kd", "kd_topk", "reverse_kl", "on_policy"):
+    for name in ("kd", "kd_topk", "reverse_kl", "on_policy", "on_policy_full"):
         assert abs(got[name].item()) < 1e-5, name
     assert got["sft"] > 0
 
@@ -268,6 +270,39 @@ def test_on_policy_expected_gradient_equals_analytic_reverse_kl_gradient():
     assert torch.allclose(expected, analytic)
 
 
+@pytest.mark.parametrize("temperature", [1.0, 2.0])
+def test_on_policy_full_is_the_exact_reverse_kl_at_the_visited_states(temperature):
+    batch = make_batch("left")
+    s, t = random_logits(4, batch["labels"].shape[1], V, seed=21), random_logits(4, batch["labels"].shape[1], V, seed=22)
+    out = on_policy_full_loss(s, t, batch["labels"], temperature)
+    mask = torch.zeros_like(batch["labels"], dtype=torch.bool)
+    mask[:, :-1] = batch["labels"][:, 1:] != IGNORE_INDEX
+    q, log_p = F.softmax(s[mask] / temperature, -1), F.log_softmax(t[mask] / temperature, -1)
+    kl = (q * (q.log() - log_p)).sum()
+    assert torch.allclose(out.sum_loss, kl) and torch.allclose(out.reverse_kl_sum, kl)
+    assert out.n_tokens.item() == mask.sum().item() == count_answer_tokens(batch["labels"]).item()
+
+
+def test_on_policy_full_gradient_is_the_sampled_estimators_expectation():
+    theta = random_logits(1, 2, 6, seed=23).requires_grad_()
+    teacher = random_logits(1, 2, 6, seed=24)
+    tokens = torch.tensor([[0, 3]])  # which token was sampled does not matter to the full estimator
+    full = torch.autograd.grad(on_policy_full_loss(theta, teacher, tokens, 1.0).sum_loss, theta)[0]
+    probs = F.softmax(theta[0, 0], -1).detach()
+    expected = torch.zeros_like(theta)
+    for x in range(6):
+        sampled = torch.tensor([[0, x]])
+        out = on_policy_loss(sampled_token_logprobs(theta, sampled, 1.0), sampled_token_logprobs(teacher, sampled, 1.0),
+                             torch.tensor([[False, True]]))
+        expected += probs[x] * torch.autograd.grad(out.sum_loss, theta)[0]
+    assert torch.allclose(full, expected)
+
+
+def test_on_policy_full_rejects_misaligned_teacher_logits():
+    with pytest.raises(ValueError, match="teacher"):
+        on_policy_full_loss(torch.zeros(1, 3, V), torch.zeros(1, 4, V), torch.zeros(1, 3, dtype=torch.long), 1.0)
+
+
 def test_on_policy_sgd_on_samples_decreases_reverse_kl():
     torch.manual_seed(0)
     theta = random_logits(8, seed=17).requires_grad_()
@@ -288,7 +323,7 @@ def test_on_policy_sgd_on_samples_decreases_reverse_kl():
 # --- normalisation under gradient accumulation ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["sft", "kd", "kd_topk", "on_policy", "mix"])
+@pytest.mark.parametrize("name", ["sft", "kd", "kd_topk", "on_policy", "on_policy_full", "mix"])
 def test_gradient_accumulation_gives_the_full_batch_loss_and_gradients(name):
     student, teacher = tiny_lm(0), tiny_lm(1)
     batch = make_batch("right")
