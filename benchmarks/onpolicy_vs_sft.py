@@ -6,9 +6,11 @@ the teacher's greedy answers, side by side in one run, same student init, questi
     python benchmarks/onpolicy_vs_sft.py               # CPU, a few minutes on 2 cores
 
 The teacher is a 2x128 GPT-2 trained with SFT on the true answers of permutation powering (in-weights form); the
-student a fresh 1x64 GPT-2. Accuracy is greedy exact match on the task's eval questions (true answers), checked
-every `--eval-every` steps. The published claim for LLMs is 7-10x fewer steps for on-policy distillation; this
-prints what this harness measures, and the wall time per step, since an on-policy step also samples.
+student a fresh, smaller GPT-2 (`--student-layers` x `--student-width`, 2x64 by default). Accuracy is greedy
+exact match on the task's eval questions (true answers), checked every `--eval-every` steps. The published
+claim for LLMs is 7-10x fewer steps for on-policy distillation; this prints what this harness measures, and the
+wall time per step, since an on-policy step also samples. Two starts: a cold student (random init) and a warm
+one (`--warm-steps` of sft on the teacher's answers first), as on-policy distillation is usually run after SFT.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from ida.models import LocalModel
 from ida.tasks import make_task
 
 
-RUNS = (("sft", "sft", "full"), ("on_policy (full)", "on_policy", "full"), ("on_policy (sampled)", "on_policy", "sampled"))
+RUNS = (("sft", "sft", "full"), ("on_policy (full)", "on_policy", "full"),
+        ("on_policy (sampled)", "on_policy", "sampled"))  # (label, objective, on_policy estimator)
 
 
 class Reached(Exception):
@@ -72,6 +75,9 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--warm-steps", type=int, default=60, help="sft steps before the warm start")
+    parser.add_argument("--student-layers", type=int, default=2)
+    parser.add_argument("--student-width", type=int, default=64, help="a 1x64 student plateaus near 0.69 here")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     task = make_task("permutation", n_items=args.n_items, max_k=args.max_k)
@@ -84,15 +90,26 @@ def main() -> None:
     # sft learns the teacher's own greedy answers (right or wrong), which is what on_policy's teacher prefers too.
     answers = teacher.answer([q.prompt for q in train_q])
     examples = [Example(q.prompt, a.text, q.id, q.difficulty) for q, a in zip(train_q, answers)]
-    student0 = LocalModel.build(ModelConfig(n_layer=1, n_embd=64, n_head=2), task.vocabulary(), seed=1)
-    rows = {}
-    for label, objective, estimator in RUNS:
-        student = LocalModel(copy.deepcopy(student0.model), student0.tokenizer, label)
-        rows[label] = steps_to_target(objective, estimator, student, teacher, examples, task, eval_q, target, args)
+    student_cfg = ModelConfig(n_layer=args.student_layers, n_embd=args.student_width, n_head=2)
+    cold = LocalModel.build(student_cfg, task.vocabulary(), seed=1)
+    warm = LocalModel(copy.deepcopy(cold.model), cold.tokenizer, "warm")
+    train(warm.model, warm.tokenizer, examples, DistillConfig(steps=args.warm_steps, batch_size=args.batch_size,
+                                                              lr=args.lr), seed=2)
     print(f"onpolicy_vs_sft: permutation N={args.n_items} k=1..{args.max_k}, {len(train_q)} train / {len(eval_q)} "
-          f"eval questions; teacher GPT-2 2x128 ({args.teacher_steps} SFT steps on true answers), student 1x64; "
-          f"batch {args.batch_size}, lr {args.lr}, checked every {args.eval_every} steps, at most {args.max_steps}")
+          f"eval questions; teacher GPT-2 2x128 ({args.teacher_steps} SFT steps on true answers), student "
+          f"{args.student_layers}x{args.student_width}; batch {args.batch_size}, lr {args.lr}, checked every "
+          f"{args.eval_every} steps, at most {args.max_steps}")
     print(f"teacher accuracy {teacher_acc:.3f}; target (90%) {target:.3f}")
+    for start, student0 in (("cold (random init)", cold), (f"warm ({args.warm_steps} sft steps first)", warm)):
+        print(f"\nstudent start: {start}, accuracy {accuracy(task, student0, eval_q):.3f}")
+        rows = {}
+        for label, objective, estimator in RUNS:
+            student = LocalModel(copy.deepcopy(student0.model), student0.tokenizer, label)
+            rows[label] = steps_to_target(objective, estimator, student, teacher, examples, task, eval_q, target, args)
+        print_rows(rows)
+
+
+def print_rows(rows: dict) -> None:
     print(f"{'objective':<22}{'steps to target':>16}{'s/step':>8}  accuracy curve (step: acc)")
     for label, (reached, per_step, curve) in rows.items():
         shown = "not reached" if reached is None else str(reached)
@@ -105,7 +122,6 @@ def main() -> None:
                   f"wall-time ratio: {sft * rows['sft'][1] / (reached * per_step):.2f}x")
         else:
             print(f"steps ratio sft / {label}: n/a (one of the two did not reach the target within the step limit)")
-
 
 if __name__ == "__main__":
     main()

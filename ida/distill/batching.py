@@ -18,9 +18,12 @@ from ida.distill.data import IGNORE, TokenizedSet
 
 
 class StepSampler:
-    """Row indices of each optimiser step, drawn with replacement from a seeded generator (resumable by seed).
+    """Row indices of each optimiser step: epochs of seeded shuffles (resumable by seed), so every row is seen
+    equally often, as an epoch-based data loader would (drawing with replacement left some rows unseen for many
+    steps, which costs memorisation tasks ~7% final loss at 100 steps against TRL's SFTTrainer).
 
-    With one bucket this is `torch.randint(n, (batch_size,))` per step, the distillation loop's original draw."""
+    With buckets, a step first picks a bucket (in proportion to its size), then takes the next rows of that
+    bucket's own shuffled epochs."""
 
     def __init__(self, lengths_N: torch.Tensor, batch_size: int, buckets: int, seed: int):
         self.n, self.batch_size = len(lengths_N), min(batch_size, len(lengths_N))
@@ -28,13 +31,17 @@ class StepSampler:
         order_N = torch.sort(lengths_N, stable=True).indices
         self.buckets = [b for b in torch.tensor_split(order_N, min(buckets, self.n)) if len(b)]
         self.bucket_sizes = torch.tensor([len(b) for b in self.buckets], dtype=torch.float)
+        self.queues: list[torch.Tensor] = [b[:0] for b in self.buckets]  # rows left in each bucket's epoch
 
     def next(self) -> torch.Tensor:
-        if len(self.buckets) == 1:
-            return torch.randint(self.n, (self.batch_size,), generator=self.generator)
-        which = int(torch.multinomial(self.bucket_sizes, 1, generator=self.generator))
-        bucket = self.buckets[which]
-        return bucket[torch.randint(len(bucket), (self.batch_size,), generator=self.generator)]
+        which = 0
+        if len(self.buckets) > 1:
+            which = int(torch.multinomial(self.bucket_sizes, 1, generator=self.generator))
+        bucket, queue = self.buckets[which], self.queues[which]
+        while len(queue) < self.batch_size:
+            queue = torch.cat([queue, bucket[torch.randperm(len(bucket), generator=self.generator)]])
+        self.queues[which] = queue[self.batch_size:]
+        return queue[:self.batch_size]
 
 
 def split_micro(index_B: torch.Tensor, lengths_N: torch.Tensor, grad_accum: int, rank: int = 0,

@@ -148,7 +148,7 @@ def test_on_policy_full_teaches_a_cold_student_the_teachers_answers():
         return sum(a.text == w for a, w in zip(student.answer([e.prompt for e in data]), want)) / len(data)
 
     before = agreement()
-    cfg = DistillConfig(objective="on_policy", steps=125, batch_size=24, lr=3e-3, teacher={"kind": "anchor"})
+    cfg = DistillConfig(objective="on_policy", steps=200, batch_size=24, lr=3e-3, teacher={"kind": "anchor"})
     result = train(student.model, student.tokenizer, data, cfg, seed=0, teacher=teacher.model)
     assert all(math.isfinite(x) for x in result.losses) and result.metrics["on_policy"][-1] < result.metrics["on_policy"][0]
     assert agreement() >= max(0.8, before + 0.5)
@@ -197,10 +197,12 @@ def test_gradient_clipping_bounds_the_update():
     assert deltas[1] < deltas[0] / 100
 
 
-def test_length_buckets_draw_each_step_from_rows_of_similar_length():
+def test_steps_walk_through_shuffled_epochs_and_buckets_hold_rows_of_similar_length():
     lengths = torch.tensor([3] * 40 + [9] * 40 + [20] * 40)
     plain = StepSampler(lengths, 16, 1, seed=0)
-    assert torch.equal(plain.next(), torch.randint(120, (16,), generator=torch.Generator().manual_seed(0)))
+    first_epoch = torch.cat([plain.next() for _ in range(120 // 16)])  # 112 rows: no row twice
+    assert len(set(first_epoch.tolist())) == 112
+    assert torch.equal(StepSampler(lengths, 16, 1, seed=0).next(), first_epoch[:16])  # seeded: resumable
     bucketed = StepSampler(lengths, 16, 3, seed=0)
     seen = set()
     for _ in range(30):
