@@ -40,7 +40,8 @@ from ida.progress import RunProgress
 from ida.report import build_report
 
 TASKS = ("permutation", "assignments", "wildcard", "shortest_path", "union_find")
-TASK_SETTINGS: dict[str, dict] = {"wildcard": {"cycles": 12, "set": ["task.params={length: 5}"]}}
+TASK_SETTINGS: dict[str, dict] = {"wildcard": {"cycles": 12, "set": ["task.params={length: 5}"]},
+                                  "shortest_path": {"cycles": 8}}
 
 
 def hardest_pool(counts: dict[int, int], min_questions: int) -> list[int]:
