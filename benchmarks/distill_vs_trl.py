@@ -1,8 +1,9 @@
 """Our SFT loop (`ida.distill.trainer.train`) against TRL's `SFTTrainer`, side by side in one process: the same
 tiny GPT-2 (the project's config and word-level tokenizer, built in-process), the same permutation examples
 (true answers), the same steps, batch size, learning rate, constant schedule, AdamW, gradient clipping at 1.0
-and fp32 (TRL's SFTConfig defaults to bf16 autocast, even on CPU: off here); both train on the completion only. Rounds alternate (ours, TRL, ours, TRL, ...) so load on a shared machine hits
-both alike; the best round of each is reported.
+and fp32 (TRL's SFTConfig defaults to bf16 autocast, even on CPU: off here); both train on the completion only.
+Rounds alternate (ours, TRL, ours, TRL, ...) so load on a shared machine hits both alike; each trainer's best
+tokens/s over the rounds and its mean final loss are reported.
 
     python benchmarks/distill_vs_trl.py                # CPU, ~2-4 minutes on 2 cores
 Goal (issue 5): tokens/s ratio >= 1.2x, final loss within 5%.
@@ -26,8 +27,7 @@ import warnings
 import torch
 
 from ida.config import DistillConfig, ModelConfig
-from ida.distill.data import supervised_examples
-from ida.distill.data import tokenize
+from ida.distill.data import supervised_examples, tokenize
 from ida.distill.objectives import sft_loss
 from ida.distill.trainer import train
 from ida.models import LocalModel

@@ -21,9 +21,9 @@ import time
 import warnings
 
 from ida.config import DistillConfig, ModelConfig
-from ida.distill.data import supervised_examples
-from ida.distill.data import Example
+from ida.distill.data import Example, supervised_examples
 from ida.distill.trainer import train
+from ida.evaluate import is_right
 from ida.models import LocalModel
 from ida.tasks import make_task
 
@@ -38,7 +38,7 @@ class Reached(Exception):
 
 def accuracy(task, model: LocalModel, questions) -> float:
     answers = model.answer([q.prompt for q in questions])
-    return sum(a.text == task.true_answer(q) for a, q in zip(answers, questions)) / len(questions)
+    return sum(is_right(task, q, None if a.failed else a.text) for a, q in zip(answers, questions)) / len(questions)
 
 
 def steps_to_target(objective: str, estimator: str, student: LocalModel, teacher: LocalModel, examples, task, questions,

@@ -3,8 +3,7 @@ endpoint or a LangChain chat model), who decomposes (the task's H, the `LLMDecom
 (`amplify.depth`, HCH-style recursion through `decomposition.recursive`).
 
     with Amplifier(cfg.amplify, task, student) as amp:
-        examples = amplify(task, questions, amp.answerer, cfg.amplify, overseer=amp.overseer,
-                           programs=amp.programs(questions))
+        examples = amp.amplify(questions)
         usage = amp.take_usage()          # tokens, cost, retries since the last take (None for the student)
         failures = amp.failures           # question id -> reasons its LLM plans were rejected
 
@@ -15,10 +14,12 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable
 from typing import Any
 
-from decomposition import Program
+from decomposition import Program, WaveStats
 from decomposition.recursive import recursive_program
+from ida.amplify import AmplifiedExample, amplify
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
 from ida.tasks import UNKNOWN, Question, Task
@@ -71,6 +72,12 @@ class Amplifier:
 
     def programs(self, questions: list[Question]) -> list[Program]:
         return [self._program(q) for q in questions]
+
+    def amplify(self, questions: list[Question],
+                on_wave: Callable[[WaveStats], None] | None = None) -> list[AmplifiedExample]:
+        """Amp(H, answerer) on `questions` with this amplifier's answerer, decomposer and depth."""
+        return amplify(self.task, questions, self.answerer, self.cfg, overseer=self.overseer, on_wave=on_wave,
+                       programs=self.programs(questions))
 
     def _program(self, q: Question) -> Program:
         kind, depth = self.cfg.decomposer, self.cfg.depth

@@ -15,11 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from ida.amplifiers import Amplifier, phase_record, preflight
-from ida.amplify import amplify
-from ida.config import DistillConfig, RunConfig, dump_config, validate
+from ida.config import DistillConfig, RunConfig, dump_config, load_config
 from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
@@ -79,7 +76,7 @@ def open_run(run_dir: Path, progress: RunProgress | None = None) -> Run:
     run_dir = Path(run_dir)
     if not (run_dir / "ida.sqlite").exists():
         raise FileNotFoundError(f"{run_dir} is not a run dir (no ida.sqlite)")
-    config = validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
+    config = load_config(run_dir / "config.yaml")
     store = Store(run_dir / "ida.sqlite")
     return Run(run_dir, store.run()["id"], config, build_task(config), store, progress or RunProgress())
 
@@ -122,9 +119,8 @@ def amplify_phase(run: Run, cycle: int) -> None:
     with Amplifier(run.config.amplify, run.task, model, filter_unsure=True) as amp, \
             run.progress.phase(f"cycle {cycle} · amplify", total=None) as bar:
         amp.take_usage()  # usage is counted per cycle
-        examples = amplify(run.task, questions, amp.answerer, run.config.amplify, overseer=amp.overseer,
-                           on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"),
-                           programs=amp.programs(questions))
+        examples = amp.amplify(questions,
+                               on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
         extra, metrics, events = phase_record(amp, examples, set(model.tokenizer.get_vocab()), run.id, cycle,
                                               "amplify")
     rows = [{"question_id": e.question.id, "difficulty": e.question.difficulty, "prompt": e.question.prompt,
@@ -203,7 +199,7 @@ def evaluate_phase(run: Run, cycle: int) -> None:
         if run.config.eval.amplified:
             with Amplifier(run.config.amplify, run.task, model) as amp:
                 amp.take_usage()
-                metrics["amplified"] = evaluate_amplified(run.task, model, questions, run.config.amplify, amp)
+                metrics["amplified"] = evaluate_amplified(run.task, questions, amp)
                 if run.config.amplify.answerer.kind != "local" or run.config.amplify.decomposer != "task":
                     result, more, events = phase_record(amp, [], set(), run.id, cycle, "evaluate")
                     metrics.update(more)

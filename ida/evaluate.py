@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ida.amplify import amplify
-from ida.config import AmplifyConfig
+from ida.amplifiers import Amplifier
 from ida.models.base import Answerer
 from ida.tasks import Question, Task
 
@@ -36,12 +35,6 @@ def evaluate_student(task: Task, model: Answerer, questions: list[Question]) -> 
     return accuracy_by_difficulty(task, questions, [None if a.failed else a.text for a in answers])
 
 
-def evaluate_amplified(task: Task, model: Answerer, questions: list[Question], cfg: AmplifyConfig,
-                       amplifier=None) -> dict[int, float]:
-    """Amp(H, model); with an `ida.amplifiers.Amplifier`, its answerer and programs (LLM, decomposer, depth)."""
-    if amplifier is None:
-        examples = amplify(task, questions, model, cfg)
-    else:
-        examples = amplify(task, questions, amplifier.answerer, cfg, overseer=amplifier.overseer,
-                           programs=amplifier.programs(questions))
-    return accuracy_by_difficulty(task, questions, [e.answer for e in examples])
+def evaluate_amplified(task: Task, questions: list[Question], amplifier: Amplifier) -> dict[int, float]:
+    """Amp(H, M) per difficulty, with the amplifier's answerer and programs (LLM, decomposer, depth)."""
+    return accuracy_by_difficulty(task, questions, [e.answer for e in amplifier.amplify(questions)])

@@ -39,6 +39,10 @@ CREATE INDEX IF NOT EXISTS leases_expiry ON leases (expires) WHERE ended IS NULL
 CREATE INDEX IF NOT EXISTS review_items_open ON review_items (cycle, id) WHERE lease_id IS NULL AND done < copies;
 """
 
+# A lease with the item it holds: the columns `_lease` reads.
+_LEASES = ("SELECT l.*, i.run_id, i.cycle, i.question_id, i.node FROM leases l"
+           " JOIN review_items i ON i.id = l.item_id")
+
 
 class LeaseError(RuntimeError):
     """The lease is not (or no longer) held by this user: expired, released, or someone else's."""
@@ -192,20 +196,17 @@ class ReviewQueue:
 
     # -- inside a transaction -----------------------------------------------------------------------------------
     def _live(self, db, user: str) -> Lease | None:
-        row = db.execute("SELECT l.*, i.run_id, i.cycle, i.question_id, i.node FROM leases l JOIN review_items i"
-                         " ON i.id = l.item_id WHERE l.user = ? AND l.ended IS NULL", (user,)).fetchone()
+        row = db.execute(_LEASES + " WHERE l.user = ? AND l.ended IS NULL", (user,)).fetchone()
         return None if row is None else _lease(row)
 
     def _own(self, db, lease_id: int, user: str, now: float) -> Lease:
-        row = db.execute("SELECT l.*, i.run_id, i.cycle, i.question_id, i.node FROM leases l JOIN review_items i"
-                         " ON i.id = l.item_id WHERE l.id = ?", (lease_id,)).fetchone()
+        row = db.execute(_LEASES + " WHERE l.id = ?", (lease_id,)).fetchone()
         if row is None or row["user"] != user or row["ended"] is not None or row["expires"] <= now:
             raise LeaseError(f"lease {lease_id} is not held by {user!r}")
         return _lease(row)
 
     def _expire(self, db, now: float) -> int:
-        rows = db.execute("SELECT l.*, i.run_id, i.cycle, i.question_id, i.node FROM leases l JOIN review_items i"
-                          " ON i.id = l.item_id WHERE l.ended IS NULL AND l.expires <= ?", (now,)).fetchall()
+        rows = db.execute(_LEASES + " WHERE l.ended IS NULL AND l.expires <= ?", (now,)).fetchall()
         for row in rows:
             self._end(db, _lease(row), now, "expire")
         return len(rows)

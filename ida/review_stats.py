@@ -13,12 +13,16 @@ def _outcome(v: dict) -> tuple[str, str | None]:
     return v["verdict"], v["target"] if v["verdict"] == "edit" else None
 
 
-def agreement(verdicts: list[dict]) -> tuple[float | None, int]:
-    """(share of overseer pairs on the same item who gave the same outcome, number of pairs)."""
+def _by_item(verdicts: list[dict]) -> dict[int, list[dict]]:
     by_item: dict[int, list[dict]] = {}
     for v in verdicts:
         by_item.setdefault(v["item_id"], []).append(v)
-    pairs = [(a, b) for vs in by_item.values() for a, b in combinations(vs, 2)]
+    return by_item
+
+
+def agreement(verdicts: list[dict]) -> tuple[float | None, int]:
+    """(share of overseer pairs on the same item who gave the same outcome, number of pairs)."""
+    pairs = [(a, b) for vs in _by_item(verdicts).values() for a, b in combinations(vs, 2)]
     if not pairs:
         return None, 0
     return sum(_outcome(a) == _outcome(b) for a, b in pairs) / len(pairs), len(pairs)
@@ -41,9 +45,7 @@ def _row(name: str, mine: list[dict], everyone: list[dict]) -> dict[str, Any]:
     if name == "all":
         agree, pairs = agreement(everyone)
     else:
-        by_item: dict[int, list[dict]] = {}
-        for v in everyone:
-            by_item.setdefault(v["item_id"], []).append(v)
+        by_item = _by_item(everyone)
         mine_vs_others = [(m, o) for m in mine for o in by_item[m["item_id"]] if o["user"] != name]
         pairs = len(mine_vs_others)
         agree = sum(_outcome(m) == _outcome(o) for m, o in mine_vs_others) / pairs if pairs else None

@@ -7,6 +7,7 @@ every run under that root. Logins and failed logins go to the event log of the s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -64,8 +65,11 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-# Checked against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_hex(8))
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the name is unknown, so a wrong name costs as long as a wrong password. Made on the
+    first login rather than at import: scrypt costs ~0.1 s and 16 MiB, which every `ida` command would pay."""
+    return hash_password(secrets.token_hex(8))
 
 
 def default_users_db(runs_root: Path) -> Path:
@@ -114,7 +118,7 @@ class Users:
     def authenticate(self, name: str, password: str, audit: Store, run_id: str | None) -> User | None:
         """The user if the password matches; logs `login` or `login_failed` to `audit`'s event log."""
         row = self.store.db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
-        encoded = row["password"] if row is not None and row["password"] else _DUMMY_HASH
+        encoded = row["password"] if row is not None and row["password"] else _dummy_hash()
         ok = verify_password(password, encoded) and row is not None and row["password"] is not None
         if not ok:
             reason = "unknown user" if row is None else "wrong password"

@@ -7,15 +7,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import streamlit as st
-import yaml
 
-from ida.config import RunConfig, validate
+from ida.config import RunConfig, load_config
 from ida.review_queue import ReviewQueue
 from ida.store import Store
-from ida.users import User, Users
+from ida.users import User, Users, default_users_db
 
 USER_KEY = "ida_user"  # session state: {"name", "role", "method"}; plain values only
 
@@ -29,11 +29,16 @@ def run_dir() -> Path:
 
 
 def users_db() -> Path:
-    return Path(os.environ.get("IDA_USERS_DB") or run_dir().parent / "users.sqlite")
+    return Path(os.environ.get("IDA_USERS_DB") or default_users_db(run_dir().parent))
 
 
 def run_config() -> RunConfig:
-    return validate(yaml.safe_load((run_dir() / "config.yaml").read_text()))
+    return load_config(run_dir() / "config.yaml")
+
+
+def utc(ts: float) -> str:
+    """A store timestamp as the pages show it."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass

@@ -1,6 +1,7 @@
-"""Which rows go into each optimiser step and micro-batch, and how ragged token lists become padded tensors.
+"""Which rows go into each optimiser step and micro-batch, and where a row's answer positions are.
 
-Rows are right-padded and every batch is trimmed to its longest row, so a step pays only for its own lengths.
+Rows are right-padded (`ida.distill.data.sequences`) and every batch is trimmed to its longest row, so a step
+pays only for its own lengths.
 `length_buckets > 1` draws each step from one length bucket (chosen with probability proportional to its size,
 so every row is still drawn equally often in expectation): the rows of a step then have similar lengths and
 almost no padding, which is what costs time on CPU where the batch fits in memory anyway.
@@ -60,17 +61,6 @@ def lengths(data: TokenizedSet) -> torch.Tensor:
     return data.attention_mask_N_T.sum(-1)
 
 
-def pad_right(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ragged token rows -> (ids_B_T, attention_mask_B_T), right-padded to the longest row."""
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for b, r in enumerate(rows):
-        ids[b, :len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[b, :len(r)] = 1
-    return ids, mask
-
-
 def fit_prompt(prompt_ids: list[int], answer_len: int, max_length: int) -> list[int]:
     """Keep the end of a (teacher) prompt so prompt + answer fit the model: the transcript's oldest steps go
     first, the question itself (at the end) stays."""
@@ -78,16 +68,6 @@ def fit_prompt(prompt_ids: list[int], answer_len: int, max_length: int) -> list[
     if room < 1:
         raise ValueError(f"an answer of {answer_len} tokens leaves no room for a prompt in {max_length} positions")
     return prompt_ids[-room:]
-
-
-def sequences(prompts: list[list[int]], answers: list[list[int]], pad_id: int) -> dict[str, torch.Tensor]:
-    """prompt + answer rows, right-padded; `labels` hold the answer tokens and IGNORE elsewhere, so the
-    objectives' masks select exactly the answer tokens."""
-    ids_B_T, mask_B_T = pad_right([p + a for p, a in zip(prompts, answers)], pad_id)
-    labels_B_T = torch.full_like(ids_B_T, IGNORE)
-    for b, (p, a) in enumerate(zip(prompts, answers)):
-        labels_B_T[b, len(p):len(p) + len(a)] = torch.tensor(a, dtype=torch.long)
-    return {"input_ids": ids_B_T, "attention_mask": mask_B_T, "labels": labels_B_T}
 
 
 def predicting_positions(labels_B_T: torch.Tensor) -> torch.Tensor:

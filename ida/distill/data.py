@@ -77,19 +77,32 @@ class TokenizedSet:
 def tokenize(examples: list[Example], tokenizer, max_length: int) -> TokenizedSet:
     if not examples:
         raise ValueError("cannot distill on an empty dataset (every example was rejected or failed?)")
-    rows, labels = [], []
-    for e in examples:
-        prompt_ids = tokenizer.encode(e.prompt)
-        target_ids = tokenizer.encode(e.target) + [tokenizer.eos_token_id]
-        ids = prompt_ids + target_ids
-        if len(ids) > max_length:
-            raise ValueError(f"example {e.question_id!r} has {len(ids)} tokens > model.n_positions={max_length}")
-        rows.append(ids)
-        labels.append([IGNORE] * len(prompt_ids) + target_ids)
+    prompts = [tokenizer.encode(e.prompt) for e in examples]
+    answers = [tokenizer.encode(e.target) + [tokenizer.eos_token_id] for e in examples]
+    for e, p, a in zip(examples, prompts, answers):
+        if len(p) + len(a) > max_length:
+            raise ValueError(f"example {e.question_id!r} has {len(p) + len(a)} tokens "
+                             f"> model.n_positions={max_length}")
+    rows = sequences(prompts, answers, tokenizer.pad_token_id)
+    return TokenizedSet(rows["input_ids"], rows["attention_mask"], rows["labels"])
+
+
+def pad_right(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ragged token rows -> (ids_B_T, attention_mask_B_T), right-padded to the longest row."""
     width = max(len(r) for r in rows)
-    pad = tokenizer.pad_token_id
-    return TokenizedSet(
-        torch.tensor([r + [pad] * (width - len(r)) for r in rows]),
-        torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows]),
-        torch.tensor([lab + [IGNORE] * (width - len(lab)) for lab in labels]),
-    )
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[b, :len(r)] = 1
+    return ids, mask
+
+
+def sequences(prompts: list[list[int]], answers: list[list[int]], pad_id: int) -> dict[str, torch.Tensor]:
+    """prompt + answer rows, right-padded; `labels` hold the answer tokens and IGNORE elsewhere, so the
+    objectives' masks select exactly the answer tokens."""
+    ids_B_T, mask_B_T = pad_right([p + a for p, a in zip(prompts, answers)], pad_id)
+    labels_B_T = torch.full_like(ids_B_T, IGNORE)
+    for b, (p, a) in enumerate(zip(prompts, answers)):
+        labels_B_T[b, len(p):len(p) + len(a)] = torch.tensor(a, dtype=torch.long)
+    return {"input_ids": ids_B_T, "attention_mask": mask_B_T, "labels": labels_B_T}

@@ -97,11 +97,12 @@ def _log_probs(logits: Tensor, temperature: float) -> Tensor:
     return F.log_softmax(logits / temperature, dim=-1)
 
 
-def _kl_N(teacher_logp_N_X: Tensor, student_logp_N_X: Tensor) -> Tensor:
-    """KL(teacher ‖ student) per row over the last dim; teacher zeros (log-prob -inf) contribute exactly 0."""
-    teacher_p = teacher_logp_N_X.exp()
-    plogp = torch.where(teacher_p > 0, teacher_p * teacher_logp_N_X, torch.zeros_like(teacher_p))
-    return (plogp - teacher_p * student_logp_N_X).sum(-1)
+def _kl_N(p_logp_N_X: Tensor, q_logp_N_X: Tensor) -> Tensor:
+    """KL(p ‖ q) per row over the last dim (kd: p the teacher; on_policy: p the student); zeros of p (log-prob
+    -inf) contribute exactly 0."""
+    p = p_logp_N_X.exp()
+    plogp = torch.where(p > 0, p * p_logp_N_X, torch.zeros_like(p))
+    return (plogp - p * q_logp_N_X).sum(-1)
 
 
 def _n_tokens(targets_N: Tensor) -> Tensor:
@@ -216,11 +217,10 @@ def on_policy_full_loss(student_logits_B_T_V: Tensor, teacher_logits_B_T_V: Tens
     targets_N, student_N_V, teacher_N_V = answer_positions(
         labels_B_T, student_logits_B_T_V, teacher_logits_B_T_V.detach()
     )
-    student_logp_N_V = _log_probs(student_N_V, temperature)
     # A teacher that rules a token out (-inf) would make the KL infinite wherever the student has any mass
     # there; the floor (e^-100, below float32's smallest normal) keeps it finite and still steeply penalised.
     teacher_logp_N_V = _log_probs(teacher_N_V, temperature).clamp_min(TEACHER_LOGP_FLOOR)
-    kl_N = (student_logp_N_V.exp() * (student_logp_N_V - teacher_logp_N_V)).sum(-1)
+    kl_N = _kl_N(_log_probs(student_N_V, temperature), teacher_logp_N_V)
     return OnPolicyLossSum(kl_N.sum(), _n_tokens(targets_N), kl_N.detach().sum())
 
 

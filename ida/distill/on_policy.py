@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import torch
 
-from ida.distill.batching import fit_prompt, sequences
-from ida.models.generation import generate
+from ida.distill.batching import fit_prompt
+from ida.distill.data import IGNORE, sequences
+from ida.models.generation import generate, pad_id
 
 
 @dataclass
@@ -21,7 +22,7 @@ class SampleBatch:
 
     @property
     def n_tokens(self) -> int:
-        return int((self.student["labels"] != -100).sum())
+        return int((self.student["labels"] != IGNORE).sum())
 
 
 def sample_micro_batches(model, tokenizer, prompt_text: list[str], prompts: list[list[int]],
@@ -36,7 +37,7 @@ def sample_micro_batches(model, tokenizer, prompt_text: list[str], prompts: list
     student_p = [p for p in prompts for _ in range(n_samples)]
     teacher_p = [fit_prompt(p, len(a), max_length) for p, a in
                  zip((p for p in teacher_prompts for _ in range(n_samples)), answers)]
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad = pad_id(tokenizer)
     out = []
     for rows in torch.tensor_split(torch.arange(len(answers)), n_micro):
         rows = rows.tolist()

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from ida.config import TeacherConfig
-from ida.distill.batching import fit_prompt, predicting_positions, sequences
-from ida.distill.data import IGNORE
+from ida.distill.batching import fit_prompt, predicting_positions
+from ida.distill.data import IGNORE, sequences
 from ida.distill.objectives import sampled_token_logprobs
 
 RESOLVED = ("answered", "direct")

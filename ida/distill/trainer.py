@@ -33,6 +33,7 @@ from ida.distill.objectives import (ObjectiveWeights, count_answer_tokens, kd_lo
                                     on_policy_loss, sampled_token_logprobs, sft_loss)
 from ida.distill.on_policy import sample_micro_batches
 from ida.distill.teachers import KDTargets, teacher_logits_on_samples, teacher_sampled_logprobs
+from ida.models.generation import pad_id
 
 
 class DistillationError(RuntimeError):
@@ -141,12 +142,8 @@ class _Loop:
         self.kd = None
         if "kd" in self.active:
             answers = [row[row != IGNORE].tolist() for row in self.data.labels_N_T]
-            self.kd = KDTargets(self.teacher, self.teacher_prompts, answers, self._pad_id(), self.max_length,
+            self.kd = KDTargets(self.teacher, self.teacher_prompts, answers, pad_id(self.tokenizer), self.max_length,
                                 self.cfg.kd.temperature, self.cfg.kd.top_k, self.acc.device, self.acc.autocast)
-
-    def _pad_id(self) -> int:
-        t = self.tokenizer
-        return t.pad_token_id if t.pad_token_id is not None else t.eos_token_id
 
     def step(self, step: int) -> dict[str, float]:
         cfg, acc = self.cfg, self.acc

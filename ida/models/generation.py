@@ -61,7 +61,7 @@ def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop
     done_B = torch.zeros(B, dtype=torch.bool, device=device)
     past, step_ids_B_T = None, ids_B_T
     for _ in range(max_new_tokens):
-        pos_B_T = (mask_B_T.cumsum(-1) - 1).clamp(min=0)[:, -step_ids_B_T.shape[1]:]
+        pos_B_T = position_ids(mask_B_T)[:, -step_ids_B_T.shape[1]:]
         result = model(input_ids=step_ids_B_T, attention_mask=mask_B_T, position_ids=pos_B_T,
                        past_key_values=past, use_cache=True)
         logits_B_V = result.logits[:, -1].float()
@@ -111,6 +111,11 @@ def pad_id(tokenizer) -> int:
         if candidate is not None:
             return candidate
     return 0
+
+
+def position_ids(mask_B_T: torch.Tensor) -> torch.Tensor:
+    """Positions counted over the real tokens only, so a left-padded row sees the positions it would alone."""
+    return (mask_B_T.cumsum(-1) - 1).clamp(min=0)
 
 
 def left_pad(seqs: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:

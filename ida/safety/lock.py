@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from ida.config import ConfigError, RunConfig, apply_overrides, dump_config, validate
+from ida.config import ConfigError, RunConfig, dump_config, load_config
 from ida.safety_config import SafetyConfig
 from ida.store import Store
 
@@ -37,7 +37,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
         if key == "safety" or key.startswith("safety."):
             raise ConfigError(f"{key}: the safety section is fixed when a run starts; resume cannot change it "
                               "(start a new run with the new thresholds)")
-    config = validate(apply_overrides(yaml.safe_load(path.read_text()) or {}, overrides))
+    config = load_config(path, overrides)
     path.write_text(dump_config(config))
     store = Store(Path(run_dir) / "ida.sqlite")
     try:

@@ -1,11 +1,12 @@
 """The student's next-token distribution at the answer position (the token right after `=`), for drift and
 next-token entropy. Computed here from `LocalModel.model` / `.tokenizer` with the same left padding and position
-ids as `LocalModel.answer`, so the distribution is the one greedy answering starts from."""
+ids as `LocalModel.answer` (`ida.models.generation`), so the distribution is the one greedy answering starts from."""
 
 from __future__ import annotations
 
 import torch
 
+from ida.models.generation import left_pad, pad_id, position_ids
 from ida.models.local import LocalModel
 
 
@@ -17,12 +18,9 @@ def answer_logprobs(model: LocalModel, prompts: list[str], batch_size: int = 256
     device = next(net.parameters()).device
     out = []
     for start in range(0, len(prompts), batch_size):
-        seqs = [tok.encode(p) for p in prompts[start:start + batch_size]]
-        width = max(len(s) for s in seqs)
-        ids_B_T = torch.tensor([[tok.pad_token_id] * (width - len(s)) + s for s in seqs], device=device)
-        mask_B_T = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=device)
-        pos_B_T = (mask_B_T.cumsum(-1) - 1).clamp(min=0)
-        logits_B_T_V = net(input_ids=ids_B_T, attention_mask=mask_B_T, position_ids=pos_B_T).logits
+        ids_B_T, mask_B_T = left_pad([tok.encode(p) for p in prompts[start:start + batch_size]], pad_id(tok))
+        ids_B_T, mask_B_T = ids_B_T.to(device), mask_B_T.to(device)
+        logits_B_T_V = net(input_ids=ids_B_T, attention_mask=mask_B_T, position_ids=position_ids(mask_B_T)).logits
         out.append(logits_B_T_V[:, -1].float().log_softmax(-1).cpu())
     return torch.cat(out)
 

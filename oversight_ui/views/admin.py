@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
 
 import streamlit as st
 
 from ida.review_stats import agreement, reviewer_stats
-from oversight_ui.session import open_stores, require_admin
-
-
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+from oversight_ui.session import open_stores, require_admin, utc
 
 
 def main() -> None:
@@ -38,7 +33,7 @@ def main() -> None:
     if live:
         st.subheader("Live leases", divider="gray")
         now = time.time()
-        st.dataframe([{"user": x["user"], "item": x["item_id"], "claimed (UTC)": _when(x["claimed"]),
+        st.dataframe([{"user": x["user"], "item": x["item_id"], "claimed (UTC)": utc(x["claimed"]),
                        "seconds left": round(max(0.0, x["expires"] - now))} for x in live], hide_index=True)
     st.subheader("Accounts", divider="gray")
     st.dataframe([{"name": u.name, "role": u.role, "e-mail": u.email} for u in users], hide_index=True)
@@ -46,7 +41,7 @@ def main() -> None:
     kinds = sorted({e["kind"] for e in events})
     chosen = st.multiselect("Kinds", kinds, key="audit_kinds")
     shown = [e for e in reversed(events) if not chosen or e["kind"] in chosen]
-    st.dataframe([{"id": e["id"], "when (UTC)": _when(e["ts"]), "who": e["actor"], "what": e["kind"],
+    st.dataframe([{"id": e["id"], "when (UTC)": utc(e["ts"]), "who": e["actor"], "what": e["kind"],
                    "details": json.dumps(e["payload"])} for e in shown], hide_index=True, width="stretch")
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import streamlit as st
 
-from oversight_ui.session import open_stores, require_user
+from oversight_ui.session import open_stores, require_user, utc
 
 
 def main() -> None:
@@ -22,7 +20,7 @@ def main() -> None:
     cols[0].metric("Verdicts", len(verdicts))
     for col, (k, n) in zip(cols[1:], counts.items()):
         col.metric(k.capitalize(), n)
-    rows = [{"when (UTC)": datetime.fromtimestamp(v["ts"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+    rows = [{"when (UTC)": utc(v["ts"]),
              "cycle": v["cycle"], "question": v["question_id"], "node": v["node"], "verdict": v["verdict"],
              "edited answer": v["target"], "comment": v["comment"], "seconds": round(v["seconds"], 1)}
             for v in reversed(verdicts)]

@@ -12,8 +12,8 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from ida.config import DistillConfig, ModelConfig
-from ida.distill.batching import StepSampler, sequences
-from ida.distill.data import Example, read_jsonl, write_jsonl
+from ida.distill.batching import StepSampler
+from ida.distill.data import Example, read_jsonl, sequences, write_jsonl
 from ida.distill.teachers import KDTargets, amplified_prompt, teacher_logits_on_samples, teacher_sampled_logprobs
 from ida.distill.trainer import train
 from ida.models import LocalModel
