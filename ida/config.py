@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from ida.amplifier_config import AnswererConfig, LLMDecomposerConfig
-from ida.safety_config import SafetyConfig
 
 
 class Section(BaseModel):
@@ -34,6 +32,60 @@ class ModelConfig(Section):
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on embeddings, attention and residuals (GPT-2's three pdrops). 0 by default: the in-weights tasks are memorisation, which dropout slows several-fold.")
     max_answer_tokens: int = Field(4, ge=1, description="Most tokens generated for one answer (greedy).")
     answer_batch_size: int = Field(512, ge=1, description="Prompts per forward pass when answering.")
+
+
+class OpenAIConfig(Section):
+    """Settings of an `OpenAIAnswerer`."""
+
+    model: str = Field("gpt-4o-mini", description="Model name sent with every request.")
+    base_url: str | None = Field(None, description="API base URL, e.g. http://localhost:8000/v1; "
+                                                   "None reads OPENAI_BASE_URL, else OpenAI's.")
+    api_key: SecretStr | None = Field(None, description="API key; None reads OPENAI_API_KEY (a custom base_url "
+                                                        "without any key sends 'EMPTY', as vLLM expects).")
+    mode: Literal["chat", "completions"] = Field("chat", description="Endpoint: /chat/completions or /completions.")
+    system_prompt: str | None = Field(None, description="System message (chat) or text put before the prompt "
+                                                        "(completions).")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    max_tokens: int = Field(256, ge=1, description="Most tokens generated per answer.")
+    stop: list[str] | None = Field(None, description="Stop sequences (not included in the answer).")
+    logprobs: bool = Field(False, description="Ask for per-token log-probs of the answer.")
+    top_logprobs: int = Field(0, ge=0, le=20, description="With logprobs: how many alternatives per token to "
+                                                          "return (completions mode allows at most 5).")
+    max_concurrency: int = Field(8, ge=1, description="Most requests in flight at once.")
+    max_retries: int = Field(4, ge=0, description="Retries per prompt after the first attempt.")
+    timeout_s: float = Field(60.0, gt=0, description="Deadline of one request attempt, in seconds.")
+    backoff_base_s: float = Field(0.5, ge=0, description="First retry waits about this long; doubles per retry.")
+    max_backoff_s: float = Field(30.0, ge=0, description="Cap on one wait between attempts, Retry-After included.")
+    prompt_cost_per_mtok: float = Field(0.0, ge=0, description="US$ per million prompt tokens, for `usage.cost`.")
+    completion_cost_per_mtok: float = Field(0.0, ge=0, description="US$ per million completion tokens.")
+    version: str | None = Field(None, description="Name of the model version (memo key); None derives one from "
+                                                  "the model, endpoint and generation settings.")
+
+
+class AnswererConfig(Section):
+    kind: Literal["local", "openai", "langchain"] = Field("local", description="Who answers during amplification: local (the current student M_n, the IDA default), openai (an OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from `langchain_factory`). The distilled student is always the local model.")
+    openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description="kind=openai: endpoint, model and request settings; base_url and the key come from OPENAI_BASE_URL / OPENAI_API_KEY when unset.")
+    langchain_factory: str | None = Field(None, description="kind=langchain: import path `module:function` of a function that returns a langchain_core BaseChatModel.")
+    langchain_kwargs: dict[str, Any] = Field(default_factory=dict, description="kind=langchain: keyword arguments passed to the factory.")
+    langchain_max_concurrency: int = Field(8, ge=1, description="kind=langchain: most requests in flight at once.")
+    langchain_system_prompt: str | None = Field(None, description="kind=langchain: system message sent before every prompt.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AnswererConfig:
+        if self.kind == "langchain" and not self.langchain_factory:
+            raise ValueError("langchain_factory: kind=langchain needs an import path module:function")
+        if self.langchain_factory and ":" not in self.langchain_factory:
+            raise ValueError(f"langchain_factory: {self.langchain_factory!r} is not of the form module:function")
+        if self.openai.api_key is not None:
+            # the run's config.yaml is written to disk (and a SecretStr would be dumped masked, breaking resume)
+            raise ValueError("openai.api_key: keys are not stored in run configs; set OPENAI_API_KEY instead")
+        return self
+
+
+class LLMDecomposerConfig(Section):
+    max_subquestions: int = Field(8, ge=1, le=64, description="Most subquestions one plan may have; a longer plan is invalid.")
+    max_depth: int = Field(4, ge=1, le=16, description="Longest chain of dependent subquestions in one plan.")
+    retries: int = Field(1, ge=0, le=5, description="Re-asks (with the rejection reason shown) after an invalid plan, before answering directly.")
 
 
 class AmplifyConfig(Section):
@@ -136,6 +188,27 @@ class TrackingConfig(Section):
     mlflow: bool = Field(False, description="Export every cycle's metrics to MLflow at the end of run/resume (needs the mlflow extra); cycle index as the step, dataset and checkpoint hashes as tags.")
     mlflow_uri: str | None = Field(None, description="MLflow tracking URI; None: a file store in <run dir>/mlruns.")
     mlflow_experiment: str = Field("ida", description="MLflow experiment the run is logged under.")
+
+
+class SafetyConfig(Section):
+    """Tripwire thresholds and monitor sets, fixed when the run starts: `ida resume` refuses a config whose
+    safety section differs from the one stored with the run (`ida.safety.lock`). Every tripwire is off (None) by
+    default; the monitors are always computed."""
+
+    max_accuracy_jump: float | None = Field(None, gt=0, le=1, description="Tripwire: the largest allowed rise of the student's eval accuracy at any one difficulty from cycle n-1 to cycle n (checked from cycle 2 on: cycle 1 is measured against the untrained M_0); None: off.")
+    max_accuracy: float | None = Field(None, ge=0, le=1, description="Tripwire: capability ceiling; the student's eval accuracy at any difficulty above it trips; None: off.")
+    min_answer_entropy_ratio: float | None = Field(None, gt=0, description="Tripwire (collapse): the entropy of the student's answers on the eval set divided by cycle 1's; below this trips (checked from cycle 2 on); None: off.")
+    max_top_answer_share: float | None = Field(None, gt=0, le=1, description="Tripwire (collapse): share of the eval questions given the student's most common answer; above this trips; None: off.")
+    max_drift_kl: float | None = Field(None, gt=0, description="Tripwire (drift): mean KL(M_n || M_(n-1)) in nats of the first answer token's distribution on the probe set; above this trips (checked from cycle 2 on); None: off.")
+    max_reject_rate: float | None = Field(None, ge=0, le=1, description="Tripwire (oversight): share of the reviewed examples of a cycle that were rejected; above this trips; None: off.")
+    probe_size: int = Field(64, ge=1, description="Size of the fixed probe set (a seeded sample of the eval questions) for drift and next-token entropy.")
+    retention_size: int = Field(64, ge=1, description="Size of the fixed retention set (a seeded sample of the train questions) for forgetting.")
+    diversity_share: float = Field(0.0, ge=0, le=1, description="Diversity injection: examples added to each distillation set, as a share of its size, drawn from diversity_source; 0: off.")
+    diversity_source: Literal["earlier", "human"] = Field("earlier", description="Where injected examples come from: earlier (the distillation sets of earlier cycles of this run) or human (the train questions with their true answers, standing in for human-written data).")
+
+    def tripwires_on(self) -> dict[str, float]:
+        """The thresholds that are set: field name -> threshold."""
+        return {k: v for k, v in self.model_dump().items() if k.startswith(("max_", "min_")) and v is not None}
 
 
 class RunConfig(Section):

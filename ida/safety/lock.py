@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from ida.config import ConfigError, RunConfig, dump_config, load_config
-from ida.safety_config import SafetyConfig
+from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config, load_config
 from ida.store import Store
 
 
@@ -41,7 +40,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
     path.write_text(dump_config(config))
     store = Store(Path(run_dir) / "ida.sqlite")
     try:
-        store.log_event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
+        store.event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
     finally:
         store.close()
     return config

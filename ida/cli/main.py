@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from ida.cli_safety import approve, check_mlflow, compare, finish_safety, print_safety
+from ida.cli.safety import approve, check_mlflow, compare, finish_safety, print_safety
 from ida.config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.")
@@ -36,7 +36,7 @@ def run(
     wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False,
 ) -> None:
     """Start a new run and carry it through every cycle."""
-    from ida.cycle import start_run
+    from ida.run import start_run
 
     try:
         cfg = load_config(config, overrides or [])
@@ -59,7 +59,7 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Change a field of config.yaml: a.b=c (repeatable; never safety.*).")] = None,
            wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False) -> None:
     """Continue a run from its last finished phase."""
-    from ida.cycle import open_run
+    from ida.run import open_run
     from ida.safety import apply_resume_overrides
 
     try:
@@ -78,8 +78,8 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
 def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Print the per-cycle capability table (or JSON) and write capability.png."""
-    from ida.report import build_report, capability_table, plot_capability
-    from ida.report_html import write_html_report
+    from ida.reporting.capability import build_report, capability_table, plot_capability
+    from ida.reporting.html import write_html_report
 
     try:
         data = build_report(run_dir)
@@ -103,7 +103,7 @@ def _progress(quiet: bool):
 
 def _finish(opened, wait: bool = False) -> None:
     from ida.cycle import execute
-    from ida.report import build_report, capability_table, plot_capability
+    from ida.reporting.capability import build_report, capability_table, plot_capability
 
     try:
         status = execute(opened, wait=wait)
@@ -118,12 +118,9 @@ def _finish(opened, wait: bool = False) -> None:
 
 
 # The oversight app's commands live in their own module (accounts, starting the app).
-from ida.cli_review import review, users_app  # noqa: E402
+from ida.cli.review import review, users_app  # noqa: E402
 
 app.add_typer(users_app, name="users")
 app.command()(review)
 app.command()(approve)
 app.command()(compare)
-
-if __name__ == "__main__":
-    app()

@@ -10,8 +10,8 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from ida.report import build_report, difficulties
-from ida.report_safety import build_safety_report
+from ida.reporting.capability import build_report, difficulties
+from ida.reporting.safety import build_safety_report
 
 
 def load_side(run_dir: Path) -> dict[str, Any]:

@@ -10,14 +10,13 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from ida.cycle import BASELINE_CYCLE, open_run
-from ida.progress import RunProgress
+from ida.run import BASELINE_CYCLE, read_run
 from ida.safety import MONITORS, list_alerts, signoffs
 
 
 def build_safety_report(run_dir: Path) -> dict[str, Any]:
     """{run_id, task, status, thresholds, cycles: [{index, promoted, <monitor>: {key: value}}], alerts, signoffs}."""
-    run = open_run(run_dir, RunProgress(quiet=True))
+    run = read_run(run_dir)
     try:
         metrics = run.store.metrics(run.id)
         promoted = {p["cycle"] for p in run.store.phases(run.id) if p["phase"] == "promote"}

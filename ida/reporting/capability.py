@@ -9,13 +9,12 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from ida.cycle import BASELINE_CYCLE, open_run
-from ida.progress import RunProgress
+from ida.run import BASELINE_CYCLE, read_run
 
 
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The report's JSON contract: run_id, task, status, cycles[], baseline (None if not trained yet)."""
-    run = open_run(run_dir, RunProgress(quiet=True))
+    run = read_run(run_dir)
     try:
         info = run.store.run(run.id)
         metrics = run.store.metrics(run.id)

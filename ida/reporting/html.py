@@ -8,8 +8,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from ida.report import difficulties, plot_capability
-from ida.report_safety import alert_lines, plot_monitors
+from ida.reporting.capability import difficulties, plot_capability
+from ida.reporting.safety import alert_lines, plot_monitors
 from ida.safety import MONITORS
 
 STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"

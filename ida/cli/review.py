@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ida.store import Store
-from ida.users import ROLES, UserError, Users, default_users_db
+from ida.review.users import ROLES, UserError, Users, default_users_db
 
 users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Accounts of the oversight app.")
 console = Console(soft_wrap=True)  # paths in messages stay on one line
