@@ -11,10 +11,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from ida.errors import IDAError
+
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # inf/nan floats are never a meaningful knob (`distill.lr: .inf` would only fail mid-run)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class TaskConfig(Section):
@@ -211,6 +214,10 @@ class SafetyConfig(Section):
         return {k: v for k, v in self.model_dump().items() if k.startswith(("max_", "min_")) and v is not None}
 
 
+class CycleConfig(Section):
+    on_empty: Literal["fail", "skip"] = Field("fail", description="A phase that produced nothing usable (amplify with 0 usable examples, e.g. an endpoint outage; review leaving an empty dataset): fail (the run stops as `failed`, the phase is not stored as done, so `ida resume` retries it) or skip (the empty cycle proceeds: distill keeps M_(n-1) as M_n).")
+
+
 class RunConfig(Section):
     task: TaskConfig = Field(default_factory=TaskConfig, description="Which task and world.")
     model: ModelConfig = Field(default_factory=ModelConfig, description="The student architecture and answering.")
@@ -219,12 +226,13 @@ class RunConfig(Section):
     distill: DistillConfig = Field(default_factory=DistillConfig, description="Distillation step.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="Evaluation and the supervised baseline.")
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Outputs beside the store.")
+    cycle: CycleConfig = Field(default_factory=CycleConfig, description="What a cycle does when a phase produces nothing usable.")
     safety: SafetyConfig = Field(default_factory=SafetyConfig, description="Tripwire thresholds and monitor sets; fixed at run start (resume refuses a change).")
     seed: int = Field(0, description="Seed of model init, sampling and training.")
     max_cycles: int = Field(6, ge=1, le=1000, description="Number of amplify-distill cycles; bounds every run.")
 
 
-class ConfigError(ValueError):
+class ConfigError(IDAError, ValueError):
     """A config that does not validate; the message names each bad field by its dotted path."""
 
 
@@ -235,7 +243,11 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     key, raw = item.split("=", 1)
     if not key.strip():
         raise ConfigError(f"override {item!r} has an empty key")
-    return key.strip().split("."), yaml.safe_load(raw) if raw else ""
+    try:
+        return key.strip().split("."), yaml.safe_load(raw) if raw else ""
+    except yaml.YAMLError as err:
+        raise ConfigError(f"override {item!r}: the value is not valid YAML ({_yaml_problem(err)}); "
+                          "quote it or fix its brackets") from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -263,10 +275,38 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     """Load YAML (the built-in defaults when `path` is None), apply `--set` overrides, validate.
 
     The built-in defaults are the embedded default run, the same as `configs/permutation.yaml`."""
-    data = yaml.safe_load(Path(path).read_text()) or {} if path else {}
+    data = read_yaml(Path(path)) if path else {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping")
     return validate(apply_overrides(data, overrides or []))
+
+
+def read_yaml(path: Path) -> Any:
+    """A config file's YAML; every way it can be unreadable is a one-line `ConfigError` naming the file (an empty
+    file is an error, never the defaults: a config cut short must not silently run another experiment)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a YAML config file") from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot be read ({err.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(err)})") from None
+    if data is None:
+        raise ConfigError(f"{path}: the config is empty; write the fields to change (or `{{}}` for the defaults)")
+    return data
+
+
+def _yaml_problem(err: yaml.YAMLError) -> str:
+    mark = getattr(err, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"{getattr(err, 'problem', None) or 'parse error'}{where}"
 
 
 def dump_config(config: RunConfig) -> str:

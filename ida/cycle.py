@@ -9,6 +9,7 @@ CPU-sized run (the embedded default, about two minutes on two cores):  `ida run`
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -17,29 +18,67 @@ from ida.config import DistillConfig
 from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
+from ida.errors import EmptyPhase, one_line
 from ida.evaluate import evaluate_amplified, evaluate_student, is_right
+from ida.faults import kill_point
 from ida.models.local import LocalModel
+from ida.recovery import check_run_files
 from ida.review.human import UNREVIEWED
 from ida.review.policies import ReviewRequest
 from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase, promotion_held, signoffs,
                         wait_for_signoff)
 from ida.run import BASELINE_CYCLE, Run, save_atomic
+from ida.runlock import RunLock
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
 
 
 def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
     """Run (or continue) every cycle, then the baseline; marks the run finished and returns its status. A cycle
-    with a tripped wire pauses the run: returns "paused" (with `wait`: blocks until an admin signs off)."""
-    check_safety_unchanged(run.config, run.store, run.id, run.dir / "config.yaml")
-    run.store.set_status(run.id, "running")
+    with a tripped wire pauses the run: returns "paused" (with `wait`: blocks until an admin signs off).
+
+    Holds the run lock throughout (`RunLocked` when another process writes the run). An error mid-run marks the
+    run `failed` with a one-line reason (Ctrl-C: `interrupted`) and is raised again; `ida resume` continues."""
+    acquired = run.lock is None
+    if acquired:
+        run.lock = RunLock.acquire(run.dir)
+    try:
+        check_safety_unchanged(run.config, run.store, run.id, run.dir / "config.yaml")
+        _note_dead_writer(run)
+        check_run_files(run)
+        run.store.set_status(run.id, "running", pid=os.getpid())
+        try:
+            return _cycles(run, wait, poll_s)
+        except KeyboardInterrupt:
+            run.store.set_status(run.id, "interrupted", "stopped by Ctrl-C; `ida resume` continues it")
+            raise
+        except Exception as err:
+            reason = one_line(err) or f"{type(err).__name__}: {err}".splitlines()[0]
+            run.store.set_status(run.id, "failed", reason)
+            raise
+    finally:
+        if acquired:
+            run.lock.release()
+            run.lock = None
+
+
+def _note_dead_writer(run: Run) -> None:
+    """A run stored `running` whose lock was free: its writer died; record that before continuing."""
+    if run.store.run(run.id)["status"] == "running" and run.lock.previous_pid:
+        run.store.set_status(run.id, "interrupted", f"writer {run.lock.previous_pid} stopped mid-run",
+                             pid=run.lock.previous_pid)
+
+
+def _cycles(run: Run, wait: bool, poll_s: float) -> str:
     for cycle in range(1, run.config.max_cycles + 1):
         while not run_cycle(run, cycle):
             if not wait:
                 return "paused"
             wait_for_signoff(run, cycle, poll_s)
     if run.config.eval.baseline and not run.phase_done(BASELINE_CYCLE, "baseline"):
+        kill_point(f"before:{BASELINE_CYCLE}:baseline")
         run_baseline(run)
+    kill_point("before:finish")
     run.store.set_status(run.id, "finished")
     return "finished"
 
@@ -49,7 +88,10 @@ def run_cycle(run: Run, cycle: int) -> bool:
     steps = {"amplify": amplify_phase, "review": review_phase, "distill": distill_phase,
              "evaluate": evaluate_phase, "monitor": monitor_phase, "promote": promote_phase}
     for phase in PHASES:
-        if run.phase_done(cycle, phase) is None and steps[phase](run, cycle) is False:
+        if run.phase_done(cycle, phase) is not None:
+            continue
+        kill_point(f"before:{cycle}:{phase}")
+        if steps[phase](run, cycle) is False:
             return False
     return True
 
@@ -70,6 +112,11 @@ def amplify_phase(run: Run, cycle: int) -> None:
     result = {"examples": len(rows), "usable": sum(e.usable for e in examples),
               "failed": sum(e.answer is None for e in examples), "targets_right": right,
               "seconds": time.perf_counter() - start, **extra}
+    if result["usable"] == 0 and run.config.cycle.on_empty == "fail":
+        errors = [e.error for e in examples if e.error]
+        raise EmptyPhase(f"cycle {cycle} amplify: 0 usable examples of {len(examples)}"
+                         f"{f' (first error: {errors[0]})' if errors else ''}; not stored as done: fix the cause, "
+                         f"then `ida resume {run.dir}` retries amplify (or set cycle.on_empty=skip)")
     run.store.finish_phase(run.id, cycle, "amplify", result, metrics=metrics, examples=rows, also=events)
 
 
@@ -86,6 +133,10 @@ def review_phase(run: Run, cycle: int) -> None:
                        teacher_prompt=amplified_prompt(graphs[qid], by_id[qid].prompt) if graphs.get(qid) else None)
                for qid, r in verdicts.items() if r.verdict != "reject" and r.target is not None]
     dataset, diversity = inject_diversity(run, cycle, dataset)
+    if not dataset and run.config.cycle.on_empty == "fail":
+        raise EmptyPhase(f"cycle {cycle} review: the dataset is empty (of {len(rows)} examples none was accepted "
+                         f"with a target; review.policy={run.config.review.policy}); not stored as done: change "
+                         f"review.* with `ida resume {run.dir} --set ...`, or set cycle.on_empty=skip")
     path = run.dir / f"cycle-{cycle}" / "dataset.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = write_jsonl(dataset, path)
@@ -105,12 +156,25 @@ def distill_phase(run: Run, cycle: int) -> None:
     else:
         model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
     dataset = read_jsonl(run.dir / f"cycle-{cycle}" / "dataset.jsonl")
+    if not dataset:
+        return _keep_previous(run, cycle)
     teacher = None
     if needs_teacher(cfg.distill):  # kd / on_policy: a frozen M_n (amplified) or an anchor checkpoint
         teacher = run.load_model(teacher_checkpoint(cfg.distill.teacher, run.checkpoint, cycle), "teacher").model
     result = _train_and_save(run, model, dataset, cfg.distill.steps, seed=cfg.seed * 10007 + cycle,
                              out=run.checkpoint(cycle), label=f"cycle {cycle} · distill", teacher=teacher)
     run.store.finish_phase(run.id, cycle, "distill", result, metrics={"train_loss": {"final": result["final_loss"]}})
+
+
+def _keep_previous(run: Run, cycle: int) -> None:
+    """An empty dataset: with `cycle.on_empty: skip` M_n is M_(n-1) unchanged; otherwise the cycle stops here."""
+    if run.config.cycle.on_empty == "fail":
+        raise EmptyPhase(f"cycle {cycle} distill: {run.dir / f'cycle-{cycle}' / 'dataset.jsonl'} is empty; "
+                         "nothing to train on (set cycle.on_empty=skip to keep M_(n-1) for this cycle)")
+    digest = save_atomic(run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}"), run.checkpoint(cycle))
+    run.store.finish_phase(run.id, cycle, "distill", {"train_steps": 0, "train_examples": 0, "final_loss": None,
+                                                      "checkpoint_sha256": digest, "seconds": 0.0,
+                                                      "skipped": "empty dataset (cycle.on_empty: skip)"})
 
 
 def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: int, seed: int, out: Path,

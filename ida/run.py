@@ -1,7 +1,7 @@
 """`Run`: an open run dir — its config, task, store and progress display — and how one is started or opened.
 
     run = start_run(load_config(), Path("runs"))   # creates runs/<id>/ with config.yaml, ida.sqlite and M_0
-    run = open_run(Path("runs/<id>"))              # the same run again (resume)
+    run = open_run(Path("runs/<id>"))              # the same run again (resume; `execute` takes its lock)
     record = read_run(Path("runs/<id>"))           # config and store only: reports, no task, no model stack
 
 The model stack (torch, transformers) is imported only where a model is built or loaded, so reports and the
@@ -18,9 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ida.amplify.amplifier import preflight
+from ida.atomic import remove_stale_temps, temp_path
 from ida.config import RunConfig, dump_config, load_config
+from ida.errors import RunDirError
+from ida.faults import kill_point
 from ida.progress import RunProgress
 from ida.review.policies import ReviewPolicy, make_review_policy
+from ida.runlock import LOCK_FILE, RunLock, holder
 from ida.store import Store
 from ida.tasks import Task, make_task
 
@@ -48,6 +52,7 @@ class Run(RunRecord):
     task: Task
     progress: RunProgress
     review_policy: ReviewPolicy = field(init=False)
+    lock: RunLock | None = field(init=False, default=None)  # the run lock while this process writes the run
 
     def __post_init__(self) -> None:
         self.review_policy = make_review_policy(self.config.review)
@@ -73,35 +78,90 @@ class Run(RunRecord):
 
 
 def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None = None) -> Run:
-    """Create `runs_root/<run id>/` with its config, store and M_0."""
+    """Create `runs_root/<run id>/` with its config, store and M_0, holding its lock.
+
+    The folder is built as `runs_root/.<run id>.tmp` and renamed when complete, so a run dir under its final name
+    always has its config, its run row and M_0; a kill during start-up leaves only the temp folder, which the
+    next `ida run` in the same root removes."""
     run_id = f"{config.task.name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     task = build_task(config)
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
-    run_dir = Path(runs_root) / run_id
-    run_dir.mkdir(parents=True)
-    (run_dir / "config.yaml").write_text(dump_config(config))
-    from ida.models.local import LocalModel
+    root = Path(runs_root)
+    if root.exists() and not root.is_dir():
+        raise RunDirError(f"--run-dir {root}: is a file; pass the folder that holds the runs")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        _remove_dead_startups(root)
+        tmp = root / f".{run_id}.tmp"
+        tmp.mkdir()
+    except OSError as err:
+        raise RunDirError(f"--run-dir {root}: cannot create a run folder there ({err.strerror}); "
+                          "pass a writable folder") from None
+    lock = RunLock.acquire(tmp)  # held across the rename: the same file
+    try:
+        (tmp / "config.yaml").write_text(dump_config(config))
+        from ida.models.local import LocalModel
 
-    save_atomic(LocalModel.build(config.model, task.vocabulary(), seed=config.seed), run_dir / "cycle-0" / "checkpoint")
-    store = Store(run_dir / "ida.sqlite")
-    store.create_run(run_id, config.task.name, dump_config(config))
-    return Run(run_dir, run_id, config, store, task, progress or RunProgress())
+        save_atomic(LocalModel.build(config.model, task.vocabulary(), seed=config.seed), tmp / "cycle-0" / "checkpoint")
+        store = Store(tmp / "ida.sqlite")
+        kill_point("startup:store")
+        store.create_run(run_id, config.task.name, dump_config(config))
+        store.close()
+        kill_point("startup:built")
+        run_dir = root / run_id
+        tmp.rename(run_dir)
+    except BaseException:
+        lock.release()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    lock.path = run_dir / LOCK_FILE
+    run = Run(run_dir, run_id, config, Store(run_dir / "ida.sqlite"), task, progress or RunProgress())
+    run.lock = lock
+    return run
+
+
+def _remove_dead_startups(root: Path) -> None:
+    """Temp folders of start-ups that were killed (nobody holds their lock any more)."""
+    for stale in root.glob(".*.tmp"):
+        if stale.is_dir() and (stale / LOCK_FILE).exists() and holder(stale) is None:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def read_run(run_dir: Path) -> RunRecord:
     """The run's config and store, without building its task or loading a model."""
     run_dir = Path(run_dir)
-    if not (run_dir / "ida.sqlite").exists():
-        raise FileNotFoundError(f"{run_dir} is not a run dir (no ida.sqlite)")
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir}: no such run folder" if not run_dir.exists() else
+                          f"{run_dir}: is a file, not a run folder")
+    for name in ("ida.sqlite", "config.yaml"):
+        if not (run_dir / name).is_file():
+            raise RunDirError(f"{run_dir} is not a run dir (no {name}); give the folder `ida run` printed")
     config = load_config(run_dir / "config.yaml")
     store = Store(run_dir / "ida.sqlite")
-    return RunRecord(run_dir, store.run()["id"], config, store)
+    try:
+        run_id = store.run()["id"]
+    except BaseException:
+        store.close()
+        raise
+    return RunRecord(run_dir, run_id, config, store)
 
 
-def open_run(run_dir: Path, progress: RunProgress | None = None) -> Run:
+def open_run(run_dir: Path, progress: RunProgress | None = None, lock: RunLock | None = None) -> Run:
+    """The run again, to continue it (`execute` takes its lock if `lock` is not given)."""
     record = read_run(run_dir)
-    return Run(record.dir, record.id, record.config, record.store, build_task(record.config),
-               progress or RunProgress())
+    run = Run(record.dir, record.id, record.config, record.store, build_task(record.config),
+              progress or RunProgress())
+    run.lock = lock
+    return run
+
+
+def status(record: RunRecord) -> tuple[str, str | None]:
+    """The run's status and its reason; a run stored `running` whose writer is gone (nobody holds its lock) is
+    `interrupted`."""
+    stored = record.store.run(record.id)["status"]
+    if stored == "running" and holder(record.dir) is None:
+        return "interrupted", "its writer stopped (killed or crashed) mid-run; `ida resume` continues it"
+    return stored, record.store.status_reason(record.id)
 
 
 def build_task(config: RunConfig) -> Task:
@@ -110,10 +170,15 @@ def build_task(config: RunConfig) -> Task:
 
 
 def save_atomic(model: LocalModel, out: Path) -> str:
-    """Save into a temp dir then rename, so a kill mid-save never leaves a half checkpoint at `out`."""
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    digest = model.save(tmp)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    """Save into a temp dir unique to this writer, then rename, so a kill mid-save never leaves a half checkpoint
+    at `out`; temp dirs of killed writers are removed first (the caller holds the run lock)."""
+    remove_stale_temps(out.parent, out.name)
+    tmp = temp_path(out)
+    try:
+        digest = model.save(tmp)
+        shutil.rmtree(out, ignore_errors=True)
+        kill_point(f"checkpoint:{out.parent.name}:swap")
+        tmp.rename(out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return digest

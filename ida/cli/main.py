@@ -1,5 +1,6 @@
 """`ida`: the command line. The only place that wires concrete pieces from a config.
 
+    ida [--debug] COMMAND ...                             # --debug: tracebacks instead of one-line errors
     ida run [CONFIG] [--run-dir runs] [--set a.b=c ...]   # a new run (default: the embedded default)
     ida resume RUN_DIR                                    # continue a killed run from its last finished phase
     ida report RUN_DIR [--json]                           # the per-cycle table (and capability.png)
@@ -19,12 +20,19 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from ida.cli.errors import HandledGroup
 from ida.cli.safety import approve, check_mlflow, compare, finish_safety, print_safety
 from ida.config import ConfigError, load_config
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.", cls=HandledGroup,
+                  pretty_exceptions_enable=False)
 # Piped output has no width to follow; the per-cycle table needs ~120 columns.
 console = Console() if sys.stdout.isatty() else Console(width=140)
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of any error (default: one line naming the file or field, exit 2).")] = False) -> None:
+    """The IDA research harness."""
 
 
 @app.command()
@@ -38,17 +46,12 @@ def run(
     """Start a new run and carry it through every cycle."""
     from ida.run import start_run
 
-    try:
-        cfg = load_config(config, overrides or [])
-    except (ConfigError, FileNotFoundError) as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
+    cfg = load_config(config, overrides or [])
     check_mlflow(console, cfg)
     try:
         started = start_run(cfg, run_dir, _progress(quiet))
     except ValueError as err:  # the task or the amplifier cannot run this config (checked before any work)
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
+        raise ConfigError(str(err)) from None
     console.print(f"run [bold]{started.id}[/bold] in {started.dir}")
     _finish(started, wait)
 
@@ -59,16 +62,15 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Change a field of config.yaml: a.b=c (repeatable; never safety.*).")] = None,
            wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False) -> None:
     """Continue a run from its last finished phase."""
-    from ida.run import open_run
+    from ida.run import open_run, read_run
+    from ida.runlock import RunLock
     from ida.safety import apply_resume_overrides
 
-    try:
-        if overrides:
-            apply_resume_overrides(run_dir, overrides)
-        opened = open_run(run_dir, _progress(quiet))
-    except (FileNotFoundError, ConfigError) as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
+    read_run(run_dir).store.close()  # a folder that is not a run fails here, before the lock file is made
+    lock = RunLock.acquire(run_dir)  # before --set rewrites config.yaml: a second writer changes nothing
+    if overrides:
+        apply_resume_overrides(run_dir, overrides)
+    opened = open_run(run_dir, _progress(quiet), lock=lock)
     check_mlflow(console, opened.config)
     console.print(f"resuming [bold]{opened.id}[/bold]")
     _finish(opened, wait)
@@ -81,11 +83,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
     from ida.reporting.capability import build_report, capability_table, plot_capability
     from ida.reporting.html import write_html_report
 
-    try:
-        data = build_report(run_dir)
-    except FileNotFoundError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
+    data = build_report(run_dir)
     if data["cycles"]:
         plot_capability(data, Path(run_dir) / "capability.png")
     if as_json:
@@ -105,11 +103,7 @@ def _finish(opened, wait: bool = False) -> None:
     from ida.cycle import execute
     from ida.reporting.capability import build_report, capability_table, plot_capability
 
-    try:
-        status = execute(opened, wait=wait)
-    except ConfigError as err:  # config.yaml's safety section differs from the one the run started with
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
+    status = execute(opened, wait=wait)  # errors: one line from the CLI's handler, the run stored as failed
     data = build_report(opened.dir)
     if opened.config.tracking.plot and data["cycles"]:
         console.print(f"capability plot: {plot_capability(data, opened.dir / 'capability.png')}")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from ida.atomic import write_text_atomic
+
 IGNORE = -100  # label value that never reaches the loss (prompt and padding positions)
 
 
@@ -30,9 +32,7 @@ class Example:
 def write_jsonl(examples: list[Example], path: Path) -> str:
     """Write `examples` to `path` atomically; returns the sha256 of the file's content."""
     text = "".join(json.dumps(_row(e), sort_keys=True) + "\n" for e in examples)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_text_atomic(path, text)
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -32,12 +32,13 @@ from ida.distill.data import IGNORE, Example, tokenize
 from ida.distill.objectives import (ObjectiveWeights, count_answer_tokens, kd_loss, kd_loss_topk, on_policy_full_loss,
                                     on_policy_loss, sampled_token_logprobs, sft_loss)
 from ida.distill.on_policy import sample_micro_batches
+from ida.errors import IDAError
 from ida.distill.teachers import KDTargets, teacher_logits_on_samples, teacher_sampled_logprobs
 from ida.models.generation import pad_id
 
 
-class DistillationError(RuntimeError):
-    """Training went wrong (a NaN/Inf loss): the cycle stops and no checkpoint is promoted."""
+class DistillationError(IDAError, RuntimeError):
+    """Training went wrong (a NaN/Inf loss): the cycle stops, no checkpoint is promoted, the run is `failed`."""
 
 
 @dataclass

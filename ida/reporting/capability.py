@@ -9,14 +9,18 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from ida.atomic import atomic_path
 from ida.run import BASELINE_CYCLE, read_run
+from ida.run import status as run_status
 
 
 def build_report(run_dir: Path) -> dict[str, Any]:
-    """The report's JSON contract: run_id, task, status, cycles[], baseline (None if not trained yet)."""
+    """The report's JSON contract: run_id, task, status (running, paused, finished, failed, interrupted), reason
+    (one line, or None), cycles[], baseline (None if not trained yet)."""
     run = read_run(run_dir)
     try:
         info = run.store.run(run.id)
+        status, reason = run_status(run)
         metrics = run.store.metrics(run.id)
         phases: dict[int, dict[str, dict]] = {}
         for p in run.store.phases(run.id):
@@ -40,7 +44,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
     baseline = None if baseline_phase is None else {
         "supervised": metrics.get(BASELINE_CYCLE, {}).get("supervised", {}),
         "train_steps": baseline_phase["train_steps"]}
-    return {"run_id": run.id, "task": info["task"], "status": info["status"], "cycles": cycles,
+    return {"run_id": run.id, "task": info["task"], "status": status, "reason": reason, "cycles": cycles,
             "baseline": baseline}
 
 
@@ -69,6 +73,8 @@ def capability_table(report: dict[str, Any]) -> Table:
                       str(b["train_steps"]), "", style="italic")
     table.caption = ("cells: student/Amp(H, student) accuracy in % on the eval questions; "
                      "baseline: supervised on true answers")
+    if report.get("reason"):
+        table.caption += f"\n{report['status']}: {report['reason']}"
     return table
 
 
@@ -98,6 +104,7 @@ def plot_capability(report: dict[str, Any], path: Path) -> Path:
     ax.set_xticks(xs)
     ax.legend(ncol=2, fontsize=7, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path)
+    with atomic_path(path) as tmp:  # a kill mid-write never leaves half a picture
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
     return path

@@ -10,6 +10,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from ida.atomic import atomic_path
 from ida.reporting.capability import build_report, difficulties
 from ida.reporting.safety import build_safety_report
 
@@ -87,6 +88,7 @@ def plot_compare(a: dict[str, Any], b: dict[str, Any], path: Path) -> Path:
     right.set(ylim=(0, 1.02), ylabel="accuracy", title="last cycle's student per difficulty")
     right.legend(fontsize=6)
     fig.tight_layout()
-    fig.savefig(path)
+    with atomic_path(path) as tmp:  # a kill mid-write never leaves half a picture
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
     return path

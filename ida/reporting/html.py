@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from ida.atomic import write_text_atomic
 from ida.reporting.capability import difficulties, plot_capability
 from ida.reporting.safety import alert_lines, plot_monitors
 from ida.safety import MONITORS
@@ -72,5 +73,5 @@ def write_html_report(report: dict[str, Any], safety: dict[str, Any], run_dir: P
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(report['run_id'])}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
     path = run_dir / "report.html"
-    path.write_text(page)
+    write_text_atomic(path, page)
     return path

@@ -10,6 +10,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from ida.atomic import atomic_path
 from ida.run import BASELINE_CYCLE, read_run
 from ida.safety import MONITORS, list_alerts, signoffs
 
@@ -127,7 +128,8 @@ def plot_monitors(report: dict[str, Any], path: Path) -> Path:
             ax.set_xticks(xs)
     fig.suptitle(f"{report['task']} · {report['run_id']}: safety monitors (red: alerts)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path)
+    with atomic_path(path) as tmp:  # a kill mid-write never leaves half a picture
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
     return path
 

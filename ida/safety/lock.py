@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from ida.atomic import write_text_atomic
 from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config, load_config
 from ida.store import Store
 
@@ -37,7 +38,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
             raise ConfigError(f"{key}: the safety section is fixed when a run starts; resume cannot change it "
                               "(start a new run with the new thresholds)")
     config = load_config(path, overrides)
-    path.write_text(dump_config(config))
+    write_text_atomic(path, dump_config(config))  # a kill mid-rewrite leaves the old config or the new one
     store = Store(Path(run_dir) / "ida.sqlite")
     try:
         store.event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ida.errors import RunDirError
+from ida.faults import kill_point
 from ida.store.rows import ExampleRow
 from ida.store.schema import SCHEMA
 
@@ -21,11 +23,15 @@ class RunTables:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=30000")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as err:  # empty is fine (a new store); truncated or overwritten is not
+            raise RunDirError(f"{self.path}: not a usable IDA store ({err}); restore it from a copy or start a "
+                              "new run") from None
 
     def close(self) -> None:
         self._db.close()
@@ -54,13 +60,28 @@ class RunTables:
         row = self._db.execute("SELECT * FROM runs" + (" WHERE id = ?" if run_id else " LIMIT 1"),
                                (run_id,) if run_id else ()).fetchone()
         if row is None:
-            raise KeyError(f"no run {run_id or ''} in {self.path}")
+            raise RunDirError(f"{self.path}: holds no run{' ' + run_id if run_id else ''} (its start-up was cut "
+                              "off, or the file was replaced); start a new run")
         return dict(row)
 
-    def set_status(self, run_id: str, status: str) -> None:
+    def set_status(self, run_id: str, status: str, reason: str | None = None, **details: Any) -> None:
+        """The run's status (running, paused, finished, failed, interrupted); `reason` (one line) says why."""
         with self._transaction():
             self._db.execute("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
-            self.event(run_id, "system", "status", {"status": status})
+            self.event(run_id, "system", "status", {"status": status, **({"reason": reason} if reason else {}),
+                                                    **details})
+
+    def status_reason(self, run_id: str) -> str | None:
+        """The reason stored with the run's latest status change (None when it gave none)."""
+        row = self._db.execute("SELECT payload FROM events WHERE run_id = ? AND kind = 'status' ORDER BY id DESC"
+                               " LIMIT 1", (run_id,)).fetchone()
+        return json.loads(row["payload"]).get("reason") if row else None
+
+    def reopen_phase(self, run_id: str, cycle: int, phase: str, why: str) -> None:
+        """Forget that a phase is done (its output file is gone), so the next resume runs it again."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM phases WHERE run_id = ? AND cycle = ? AND phase = ?", (run_id, cycle, phase))
+            self.event(run_id, "system", "phase_reopened", {"cycle": cycle, "phase": phase, "why": why})
 
     # phases
     def phase_result(self, run_id: str, cycle: int, phase: str) -> dict[str, Any] | None:
@@ -84,6 +105,7 @@ class RunTables:
             db.execute("INSERT OR REPLACE INTO phases VALUES (?, ?, ?, ?, ?)",
                        (run_id, cycle, phase, json.dumps(result), time.time()))
             self.event(run_id, "system", "phase_done", {"cycle": cycle, "phase": phase})
+            kill_point(f"commit:{cycle}:{phase}")
 
     def phases(self, run_id: str) -> list[dict[str, Any]]:
         rows = self._db.execute("SELECT * FROM phases WHERE run_id = ? ORDER BY cycle, finished", (run_id,))
