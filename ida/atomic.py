@@ -40,9 +40,28 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
-def remove_stale_temps(folder: Path, name: str) -> None:
-    """Remove temp files/folders left by killed writers of `folder/name` (call only while holding the run lock)."""
+def remove_stale_temps(folder: Path, name: str = "*", recursive: bool = False) -> None:
+    """Remove the temp files/folders of `folder/name` (every name: "*") whose writer process is gone."""
     import shutil
 
-    for stale in Path(folder).glob(f".{name}.*.tmp"):
+    pattern = f".{name}.*.tmp"
+    for stale in (Path(folder).rglob(pattern) if recursive else Path(folder).glob(pattern)):
+        if _writer_alive(stale.name):
+            continue
         shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def _writer_alive(temp_name: str) -> bool:
+    parts = temp_name.rsplit(".", 3)  # .<name>.<pid>.<token>.tmp
+    if len(parts) != 4 or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 
+from ida.atomic import remove_stale_temps
 from ida.errors import RunDirError
 from ida.run import BASELINE_CYCLE, Run, save_atomic
 
 
 def check_run_files(run: Run) -> None:
+    remove_stale_temps(run.dir, recursive=True)  # half-written files of a writer that was killed
     done = {(p["cycle"], p["phase"]) for p in run.store.phases(run.id)}
     _rebuild_missing_datasets(run, done)
     for k in _needed_checkpoints(run, done):

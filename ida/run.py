@@ -171,7 +171,7 @@ def build_task(config: RunConfig) -> Task:
 
 def save_atomic(model: LocalModel, out: Path) -> str:
     """Save into a temp dir unique to this writer, then rename, so a kill mid-save never leaves a half checkpoint
-    at `out`; temp dirs of killed writers are removed first (the caller holds the run lock)."""
+    at `out`; temp dirs of writers that are gone are removed first."""
     remove_stale_temps(out.parent, out.name)
     tmp = temp_path(out)
     try:
