@@ -37,10 +37,10 @@ def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
     """Run (or continue) every cycle, then the baseline; marks the run finished and returns its status. A cycle
     with a tripped wire pauses the run: returns "paused" (with `wait`: blocks until an admin signs off).
 
-    Holds the run lock throughout (`RunLocked` when another process writes the run). An error mid-run marks the
-    run `failed` with a one-line reason (Ctrl-C: `interrupted`) and is raised again; `ida resume` continues."""
-    acquired = run.lock is None
-    if acquired:
+    Holds the run lock throughout (`RunLocked` when another process writes the run; the lock `start_run` took is
+    used and given back at the end). An error mid-run marks the run `failed` with a one-line reason (Ctrl-C:
+    `interrupted`) and is raised again; `ida resume` continues."""
+    if run.lock is None:
         run.lock = RunLock.acquire(run.dir)
     try:
         check_safety_unchanged(run.config, run.store, run.id, run.dir / "config.yaml")
@@ -57,9 +57,8 @@ def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
             run.store.set_status(run.id, "failed", reason)
             raise
     finally:
-        if acquired:
-            run.lock.release()
-            run.lock = None
+        run.lock.release()
+        run.lock = None
 
 
 def _note_dead_writer(run: Run) -> None:

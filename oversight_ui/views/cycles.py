@@ -37,7 +37,7 @@ def main() -> None:
     report = build_report(run_dir())
     st.caption(f"task {report['task']} · status {report['status']} · dashed: supervised baseline")
     if report.get("reason") and report["status"] in ("failed", "interrupted"):
-        st.error(f"Run {report['status']}: {report['reason']}", icon=":material/error:")
+        st.error(f"Run {report['status']}: {report['reason']}")
     if not report["cycles"]:
         st.info("No cycle has been evaluated yet.")
     else:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from reliability_helpers import FAST
 from ida.cli import app
 from ida.config import load_config
+from ida.errors import RunDirError
 from ida.cycle import amplify_phase, distill_phase, review_phase
 from ida.progress import RunProgress
 from ida.run import read_run, start_run
@@ -130,3 +131,20 @@ def test_a_distillation_error_fails_the_run_with_its_reason_and_resume_continues
     result = CliRunner().invoke(app, ["resume", str(run_dir), "--quiet", "--set", "distill.lr=0.003"])
     assert result.exit_code == 0, result.output
     assert json.loads(CliRunner().invoke(app, ["report", str(run_dir), "--json"]).output)["status"] == "finished"
+
+
+def test_debug_shows_the_error_itself(tmp_path):
+    result = CliRunner().invoke(app, ["--debug", "report", str(tmp_path / "nothere")])
+    assert isinstance(result.exception, RunDirError) and "nothere" in str(result.exception)
+
+
+def test_an_unknown_error_is_one_line_marked_as_a_bug(tmp_path, monkeypatch):
+    import ida.reporting.capability as capability
+
+    def broken(_):
+        raise TypeError("something the harness does not know")
+
+    monkeypatch.setattr(capability, "build_report", broken)
+    result = CliRunner().invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 1 and "a bug; rerun with --debug" in result.output
+    assert "Traceback" not in result.output
