@@ -70,6 +70,11 @@ class Task(Protocol):
         """Every whitespace-separated token a prompt or answer of this task can contain."""
         ...
 
+    def evidence(self, question: Question) -> list[str]:
+        """The facts a reviewer needs to check `question`'s answer (e.g. the lookups H's program uses), as lines
+        of text; by default the question's own context."""
+        return list(question.context)
+
     def check(self, question: Question, answer: str | None) -> bool:
         """Whether `answer` is right: by default, equal to the true answer (never right when either is None)."""
         truth = self.true_answer(question)
