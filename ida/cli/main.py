@@ -31,7 +31,8 @@ console = Console() if sys.stdout.isatty() else Console(width=140)
 
 
 @app.callback()
-def main(debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of any error (default: one line naming the file or field, exit 2).")] = False) -> None:
+def main(debug: Annotated[bool, typer.Option("--debug", help=(
+        "Show the traceback of any error (default: one line naming the file or field, exit 2)."))] = False) -> None:
     """The IDA research harness."""
 
 

@@ -95,7 +95,8 @@ def _kill_after(run_root: Path, phases: int, delay: float) -> Path:
 
 
 def _numbers(report):
-    return [(c["student"], c["amplified"], c["train_examples"]) for c in report["cycles"]], report["baseline"]["supervised"]
+    cycles = [(c["student"], c["amplified"], c["train_examples"]) for c in report["cycles"]]
+    return cycles, report["baseline"]["supervised"]
 
 
 @pytest.fixture(scope="module")

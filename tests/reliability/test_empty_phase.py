@@ -17,7 +17,8 @@ from ida.run import read_run
 # one CliRunner call (closed when that call ends, so a later warning would print a logging error).
 hf_logging.get_logger("transformers")
 
-OUTAGE = ["amplify.answerer.kind=openai", "amplify.decomposer=direct", "amplify.answerer.openai.base_url=http://127.0.0.1:9/v1",
+OUTAGE = ["amplify.answerer.kind=openai", "amplify.decomposer=direct",
+          "amplify.answerer.openai.base_url=http://127.0.0.1:9/v1",
           "amplify.answerer.openai.max_retries=0", "amplify.answerer.openai.timeout_s=2", "eval.amplified=false"]
 
 
