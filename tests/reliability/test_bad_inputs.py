@@ -107,6 +107,7 @@ def test_a_missing_checkpoint_is_named_before_any_work(tmp_path):
     refused(["resume", run_dir, "--quiet"], "cycle-1/checkpoint", "missing")
 
 
+@pytest.mark.slow  # a whole run
 def test_missing_m0_and_dataset_are_rebuilt_by_resume(tmp_path):
     run_dir = started(tmp_path, ["max_cycles=1"], [amplify_phase, review_phase])
     shutil.rmtree(run_dir / "cycle-0" / "checkpoint")
@@ -121,6 +122,7 @@ def test_missing_m0_and_dataset_are_rebuilt_by_resume(tmp_path):
     assert report["status"] == "finished" and report["cycles"][0]["train_examples"] > 0
 
 
+@pytest.mark.slow  # a whole run
 def test_a_distillation_error_fails_the_run_with_its_reason_and_resume_continues(tmp_path):
     result = CliRunner().invoke(app, ["run", "--run-dir", str(tmp_path), "--quiet", "--set", "max_cycles=1",
                                       "--set", "distill.lr=1e30", *sum([["--set", o] for o in FAST[:5]], [])])

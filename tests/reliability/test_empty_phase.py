@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from transformers.utils import logging as hf_logging
 from typer.testing import CliRunner
 
@@ -16,6 +17,8 @@ from ida.run import read_run
 # transformers binds its log handler to sys.stderr on first use: make that pytest's stream, not the stream of
 # one CliRunner call (closed when that call ends, so a later warning would print a logging error).
 hf_logging.get_logger("transformers")
+
+pytestmark = pytest.mark.slow  # whole runs, failed then resumed
 
 OUTAGE = ["amplify.answerer.kind=openai", "amplify.decomposer=direct",
           "amplify.answerer.openai.base_url=http://127.0.0.1:9/v1",
