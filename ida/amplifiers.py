@@ -22,6 +22,7 @@ from decomposition.recursive import recursive_program
 from ida.amplify import AmplifiedExample, amplify
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
+from ida.models.context import check_context_length
 from ida.tasks import UNKNOWN, Question, Task
 
 USAGE_KEYS = ("requests", "retries", "failures", "prompt_tokens", "completion_tokens", "cost")
@@ -45,6 +46,7 @@ def preflight(config: RunConfig, task: Task) -> None:
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
                          "baseline on; set eval.baseline=false")
+    check_context_length(config, task)  # an over-long question would fail its whole answering batch
 
 
 class Amplifier:
