@@ -29,6 +29,7 @@ from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase,
                         wait_for_signoff)
 from ida.store import Store
 from ida.tasks import Task, make_task
+from ida.tasks.lineage import pin_task_data, task_params
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
 BASELINE_CYCLE = 0  # the supervised baseline's phase and metrics are kept under cycle 0
@@ -64,6 +65,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
     run_dir = Path(runs_root) / run_id
     run_dir.mkdir(parents=True)
+    config = pin_task_data(config, run_dir)  # a data task's file is copied in, with its sha256 (lineage)
     (run_dir / "config.yaml").write_text(dump_config(config))
     model = LocalModel.build(config.model, task.vocabulary(), seed=config.seed)
     save_atomic(model, run_dir / "cycle-0" / "checkpoint")
@@ -78,12 +80,12 @@ def open_run(run_dir: Path, progress: RunProgress | None = None) -> Run:
         raise FileNotFoundError(f"{run_dir} is not a run dir (no ida.sqlite)")
     config = load_config(run_dir / "config.yaml")
     store = Store(run_dir / "ida.sqlite")
-    return Run(run_dir, store.run()["id"], config, build_task(config), store, progress or RunProgress())
+    return Run(run_dir, store.run()["id"], config, build_task(config, run_dir), store, progress or RunProgress())
 
 
-def build_task(config: RunConfig) -> Task:
+def build_task(config: RunConfig, run_dir: Path | None = None) -> Task:
     t = config.task
-    return make_task(t.name, form=t.form, seed=t.seed, **t.params)
+    return make_task(t.name, form=t.form, seed=t.seed, **task_params(t, run_dir))
 
 
 def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:

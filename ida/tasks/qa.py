@@ -19,11 +19,13 @@ file (e.g. as references) or keep the amplifier's answers short (a system prompt
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import math
 import random
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from ida.tasks.base import Form, HProgram, Question, Split
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 PROMPT_TOKENS = ("=", "|", ";")  # what `Question.prompt` adds around the text
+DATA_DIR = "data"  # where a run dir keeps its copy of the question file
 
 
 class QATask:
@@ -39,7 +42,10 @@ class QATask:
     can_decompose = False  # no H program: the amplifier's decomposer must be llm or direct
 
     def __init__(self, path: str, form: Form = "context", seed: int = 0, checker: str = "exact",
-                 tolerance: float = 1e-6, eval_fraction: float = 0.2) -> None:
+                 tolerance: float = 1e-6, eval_fraction: float = 0.2, sha256: str | None = None,
+                 source: str | None = None) -> None:
+        """`sha256`: the file must have this content hash (set when the file was copied into a run dir);
+        `source`: where that copy came from (lineage only, never read)."""
         if not 0 <= eval_fraction < 1:
             raise ValueError(f"task.params.eval_fraction: must be in [0, 1), got {eval_fraction}")
         if tolerance < 0:
@@ -47,6 +53,9 @@ class QATask:
         self.form, self.seed, self.path = form, seed, Path(path)
         self.checker_name, self.tolerance = checker, tolerance
         self._check = _make_checker(checker, tolerance)
+        if sha256 is not None and self.path.is_file() and (digest := file_sha256(self.path)) != sha256:
+            raise ValueError(f"task.params.path: {path} has changed since the run started (sha256 {digest[:12]}, "
+                             f"recorded {sha256[:12]})")
         self._questions, self._answers = _read(self.path)
         referenced = [q for q in self._questions if q.id in self._answers]
         n_eval = round(eval_fraction * len(referenced))
@@ -55,6 +64,26 @@ class QATask:
         held_out = set(q.id for q in random.Random(seed).sample(referenced, n_eval))
         self._splits = {"train": [q for q in self._questions if q.id not in held_out],
                         "eval": [q for q in self._questions if q.id in held_out]}
+
+    @staticmethod
+    def pin(params: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+        """Copy the question file into `run_dir/data/` (lineage: the run keeps the data it was trained on) and
+        return the params that name the copy, relative to the run dir, with its sha256 and where it came from."""
+        source = Path(params["path"]).resolve()
+        relative = Path(DATA_DIR) / source.name
+        target = run_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        shutil.copyfile(source, tmp)
+        tmp.replace(target)  # a kill mid-copy leaves no half file under the final name
+        return {**params, "path": relative.as_posix(), "sha256": file_sha256(target), "source": str(source)}
+
+    @staticmethod
+    def resolve(params: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+        """Params of a pinned run (see `pin`) with the copy's path made absolute, so any working dir opens it."""
+        if "sha256" not in params or Path(params["path"]).is_absolute():
+            return params  # a run from before pinning: the path stays as the researcher gave it
+        return {**params, "path": str(run_dir / params["path"])}
 
     def questions(self, split: Split) -> list[Question]:
         return list(self._splits[split])
@@ -83,6 +112,14 @@ class QATask:
         for answer in self._answers.values():
             words.update(answer.split())
         return sorted(words)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _read(path: Path) -> tuple[list[Question], dict[str, str]]:

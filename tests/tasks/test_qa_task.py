@@ -1,6 +1,7 @@
 """`QATask`: questions from JSONL, seeded splits, checkers, vocabulary, and the config error without an LLM."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -151,3 +152,45 @@ def test_a_reference_answer_too_long_for_the_baseline_fails_at_start(tmp_path):
         start_run(load_config(None, overrides), tmp_path / "runs")
     assert not (tmp_path / "runs").exists()
     load_config(None, overrides + ["eval.baseline=false"])  # the way out the message names
+
+
+def test_the_question_file_is_copied_into_the_run_dir_with_its_hash_and_opens_from_anywhere(tmp_path, monkeypatch):
+    import hashlib
+
+    import yaml
+
+    from ida.cycle import open_run
+    from ida.report import build_report
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir(), elsewhere.mkdir()
+    write(work, ROWS)
+    monkeypatch.chdir(work)
+    overrides = ["task.name=qa", "task.params={path: q.jsonl}", "amplify.decomposer=direct", "model.n_layer=1",
+                 "model.n_embd=16", "model.n_head=2", "max_cycles=1"]
+    run = start_run(load_config(None, overrides), Path("runs"))
+    run.store.close()
+    run_dir = run.dir.resolve()
+    copy = run_dir / "data" / "q.jsonl"
+    digest = hashlib.sha256((work / "q.jsonl").read_bytes()).hexdigest()
+    assert copy.read_bytes() == (work / "q.jsonl").read_bytes()
+    params = yaml.safe_load((run_dir / "config.yaml").read_text())["task"]["params"]
+    assert params == {"path": "data/q.jsonl", "sha256": digest, "source": str(work / "q.jsonl")}
+
+    monkeypatch.chdir(elsewhere)  # before: the relative path no longer resolved, so `ida report` crashed
+    (work / "q.jsonl").unlink()  # the run needs only its own copy
+    reopened = open_run(run_dir)
+    reopened.store.close()
+    assert [q.id for q in reopened.task.questions("train")] == [q.id for q in run.task.questions("train")]
+    assert build_report(run_dir)["cycles"] == []
+
+    copy.write_text(copy.read_text().replace("sky", "sea"))
+    with pytest.raises(ValueError, match="has changed since the run started"):
+        open_run(run_dir)
+
+
+def test_params_of_a_run_from_before_pinning_stay_as_given(tmp_path):
+    from ida.tasks.qa import QATask
+
+    assert QATask.resolve({"path": "rel/q.jsonl"}, tmp_path) == {"path": "rel/q.jsonl"}
+    assert QATask.resolve({"path": "data/q.jsonl", "sha256": "x"}, tmp_path)["path"] == str(tmp_path / "data/q.jsonl")
