@@ -6,9 +6,10 @@ here is a single character class, which cannot backtrack.
 
 - `fenced_blocks`: the bodies of ``` fenced blocks (an optional `json` tag after the opening fence).
 - `bad_character`: why a subquestion's text cannot be used (a NUL, a lone surrogate), or None.
-- `normalise`: the text a repeat check compares: NFKC-normalised and case-folded, with format characters
-  (zero-width spaces, soft hyphens) and combining marks dropped, the common Cyrillic and Greek look-alikes of
-  Latin letters mapped to them, and punctuation and whitespace runs as single spaces.
+- `normalise`: the text a repeat check compares: NFKC-normalised and case-folded, with invisible format
+  characters (zero-width spaces, soft hyphens) and the combining marks of Latin letters dropped, the common
+  Cyrillic and Greek look-alikes of Latin letters mapped to them, and punctuation and whitespace runs as single
+  spaces.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ import unicodedata
 FENCE = "```"
 _BLANKS = re.compile(r"[ \t]*")  # one class, nothing after it: no backtracking
 _NOT_WORD = re.compile(r"[\W_]+")
-_DROPPED = frozenset({"Mn", "Me", "Cf"})  # combining marks, format characters (zero-width, soft hyphen, bidi)
+# Dropped before comparing: the combining marks that decorate Latin letters (diacritics, enclosing marks) and the
+# invisible format characters (soft hyphen, zero-width spaces and joiners, bidi controls, variation selectors,
+# fillers). Explicit ranges, not "every Mn", so the vowel signs other scripts spell with are kept; one character
+# class, so C speed and no backtracking.
+_INVISIBLE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                        "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]+")
 
 # Letters NFKC leaves alone that look like Latin ones (Unicode's confusables, the unambiguous part): mapped
 # before case folding, since the upper and lower case of one letter can look like different Latin letters.
@@ -68,7 +75,6 @@ def bad_character(text: str) -> str | None:
 
 def normalise(text: str) -> str:
     """Text compared for repeats (see the module docstring): equal for look-alike spellings of one text."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(c for c in decomposed if unicodedata.category(c) not in _DROPPED)
+    kept = _INVISIBLE.sub("", unicodedata.normalize("NFKD", text))
     folded = unicodedata.normalize("NFKC", kept.translate(_LOOKALIKES).casefold())
     return _NOT_WORD.sub(" ", folded).strip()
