@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ida.config import load_config
-from ida.cycle import start_run
+from ida.run import start_run
 from ida.tasks import make_task
 
 
@@ -160,8 +160,8 @@ def test_the_question_file_is_copied_into_the_run_dir_with_its_hash_and_opens_fr
 
     import yaml
 
-    from ida.cycle import open_run
-    from ida.report import build_report
+    from ida.run import open_run
+    from ida.reporting.capability import build_report
 
     work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
     work.mkdir(), elsewhere.mkdir()
