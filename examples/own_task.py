@@ -61,8 +61,8 @@ class CountOnesTask(ida.Task):
 
 
 SIZES = {  # (settings, max_len)
-    "tiny": (["model.n_layer=1", "model.n_embd=32", "model.n_head=2", "distill.steps=40", "distill.batch_size=16",
-              "distill.lr=0.005", "max_cycles=2", "eval.baseline_steps=80", "tracking.plot=false"], 3),
+    "tiny": (["model.n_layer=1", "model.n_embd=32", "model.n_head=2", "distill.steps=20", "distill.batch_size=16",
+              "distill.lr=0.005", "max_cycles=2", "eval.baseline_steps=40", "tracking.plot=false"], 3),
     "default": (["model.n_layer=2", "model.n_embd=64", "model.n_head=2", "distill.steps=200", "distill.batch_size=32",
                  "distill.lr=0.003", "max_cycles=4", "tracking.plot=false"], 5),
 }
