@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     reports = sweep(args.seeds, args.tiny, args.runs)
     for kind, rows in summary(reports).items():
-        print(f"{kind:<10}" + "".join(f"  c{i + 1}: {m:.2f} [{lo:.2f}, {hi:.2f}]" for i, (m, lo, hi) in enumerate(rows)))
+        cells = (f"  c{i + 1}: {m:.2f} [{lo:.2f}, {hi:.2f}]" for i, (m, lo, hi) in enumerate(rows))
+        print(f"{kind:<10}" + "".join(cells))
     print(f"plot: {plot(reports, args.out)}")
     return args.out
 

@@ -36,7 +36,8 @@ def test_an_import_path_that_does_not_import_names_the_field(field):
 @pytest.mark.parametrize("field", FIELDS.values())
 def test_an_attribute_that_is_no_class_or_callable_is_refused(field):
     message = one_line_error([f"{field}=plugin_parts:NOT_CALLABLE"])
-    assert message.startswith(f"{field}: plugin_parts:NOT_CALLABLE") and "is a int, not a class or a callable" in message
+    assert message.startswith(f"{field}: plugin_parts:NOT_CALLABLE")
+    assert "is a int, not a class or a callable" in message
 
 
 @pytest.mark.parametrize("field,path,method", [
@@ -47,7 +48,8 @@ def test_an_attribute_that_is_no_class_or_callable_is_refused(field):
 ])
 def test_a_class_missing_a_protocol_method_is_named_with_the_method(field, path, method):
     message = one_line_error([f"{field}={path}"])
-    assert message.startswith(f"{field}: ") and message.endswith(f"class {path.replace(':', '.')} has no method {method}()")
+    assert message.startswith(f"{field}: ")
+    assert message.endswith(f"class {path.replace(':', '.')} has no method {method}()")
 
 
 def test_unknown_names_list_the_known_ones():
@@ -60,7 +62,8 @@ def test_unknown_names_list_the_known_ones():
 def test_import_paths_resolve_to_the_protocols_and_defaults_are_filled():
     cfg = load_config(None, ["task.name=plugin_parts:Ones", "amplify.decomposer=plugin_parts:OwnDecomposer",
                              "review.policy=plugin_parts:AcceptAll", "distill.objective=plugin_parts:counted_sft",
-                             "amplify.answerer.kind=plugin_parts:ConstantAnswerer", "amplify.answerer.params={text: '0'}"])
+                             "amplify.answerer.kind=plugin_parts:ConstantAnswerer",
+                             "amplify.answerer.params={text: '0'}"])
     assert cfg.task.name == "plugin_parts:Ones"  # the path is what the run's config stores
     task = ida.make_task(cfg.task.name, form="weights", seed=3, max_len=2)
     assert task.name == "Ones" and task.form == "weights" and task.can_decompose and task.seed == 3

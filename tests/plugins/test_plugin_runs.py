@@ -49,8 +49,8 @@ def test_a_raising_or_odd_h_program_fails_only_its_own_example():
         examples = {e.question.text: e for e in amp.amplify(questions)}
     assert examples["count 0 0"].error == "program raised RuntimeError: H has a bug"
     assert examples["count 0 1"].error == "program raised ZeroDivisionError: H divided by zero"
-    assert examples["count 1 0"].error == "program raised TypeError: H of task 'BadPrograms' yielded a str ('count 1'), " \
-                                          "not a Question"
+    assert examples["count 1 0"].error == ("program raised TypeError: H of task 'BadPrograms' yielded a str "
+                                           "('count 1'), not a Question")
     assert all(examples[t].answer is None for t in ("count 0 0", "count 0 1", "count 1 0"))
     assert examples["count 1 1"].answer == "2" and examples["count 1"].answer == "1"
 
