@@ -80,3 +80,20 @@ def test_resume_and_report_say_in_one_line_when_the_plugin_no_longer_imports(tmp
         assert done.returncode == 2, done.stdout + done.stderr
         assert lines == ["task.name: cannot import 'vanishing_parts:Ones' (ModuleNotFoundError: No module named "
                          "'vanishing_parts')"], done.stdout
+
+
+@pytest.mark.parametrize("setting,line", [
+    ("task.name=plugin_parts:NoVocabulary", "task.name: task class plugin_parts.NoVocabulary has no method vocabulary()"),
+    ("task.name=plugin_parts:DuplicateIds", "task.name: task 'DuplicateIds': questions('train') has duplicate id "
+                                            "'ones:0'"),
+    ("review.policy=plugin_parts:HalfProtocol", "review.policy: review policy class plugin_parts.HalfProtocol has no "
+                                                "method review()"),
+])
+def test_ida_run_refuses_a_bad_plugin_in_one_line_and_writes_nothing(tmp_path, setting, line):
+    from typer.testing import CliRunner
+
+    from ida.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--run-dir", str(tmp_path / "runs"), "--set", setting, "--quiet"])
+    assert result.exit_code == 2 and result.output.strip() == line
+    assert not (tmp_path / "runs").exists()
