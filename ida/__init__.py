@@ -77,4 +77,9 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = sorted(_LAZY)
+__all__ = ["AnswererProvider", "ConfigError", "Decomposer", "DecomposerProvider", "HProgram", "ObjectiveProvider",
+           "PHASES", "PhaseHook", "PluginError", "Question", "Review", "ReviewPolicy", "ReviewRequest", "Run",
+           "RunConfig", "RunProgress", "RunRecord", "Task", "UNKNOWN", "ask", "drive", "execute", "load_config",
+           "make_task", "open_run", "parse_int", "read_run", "register_answerer", "register_decomposer",
+           "register_objective", "register_review_policy", "register_task", "report", "run_cycle", "run_phase",
+           "start_run"]
