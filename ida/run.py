@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from ida.amplify.amplifier import preflight
 from ida.config import RunConfig, dump_config, load_config
+from ida.plugins import check_plugins
 from ida.progress import RunProgress
 from ida.review.policies import ReviewPolicy, make_review_policy
 from ida.store import ExampleRow, Store
-from ida.plugins import check_plugins
 from ida.tasks import Task, check_questions, make_task
 
 if TYPE_CHECKING:
