@@ -175,7 +175,9 @@ def adapt_decomposer(obj: Any, where: str) -> DecomposerProvider:
     if inspect.isclass(obj):
         require_methods(obj, DECOMPOSER_METHODS, FIELD, "decomposer class")
     require_callable(obj, where, "the decomposer")
-    return DecomposerProvider(build=lambda cfg, task, answerer: _checked(obj(task)))
+    # checked before the run by building one for the run's task (a factory's result is known only then)
+    return DecomposerProvider(build=lambda cfg, task, answerer: _checked(obj(task)),
+                              check=lambda config, task: _checked(obj(task)) and None)
 
 
 def _checked(decomposer: Any) -> Decomposer:

@@ -139,3 +139,8 @@ class HalfProtocol:
 
 
 NOT_CALLABLE = 42
+
+
+def half_protocol_factory(task):
+    """A decomposer factory whose product lacks `overseer` (known only once it is built)."""
+    return HalfProtocol(task)
