@@ -10,23 +10,26 @@ oversight app's read-only pages can read a run without it.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ida.amplify.amplifier import preflight
 from ida.atomic import remove_stale_temps, temp_path
 from ida.config import RunConfig, dump_config, load_config
 from ida.errors import RunDirError
 from ida.faults import kill_point
+from ida.plugins import check_plugins
 from ida.progress import RunProgress
 from ida.review.policies import ReviewPolicy, make_review_policy
 from ida.runlock import LOCK_FILE, RunLock, holder
-from ida.store import Store
-from ida.tasks import Task, make_task
+from ida.store import ExampleRow, Store
+from ida.tasks import Task, check_questions, make_task
+from ida.tasks.lineage import pin_task_data, task_params
 
 if TYPE_CHECKING:
     from ida.models.local import LocalModel
@@ -42,6 +45,22 @@ class RunRecord:
     id: str
     config: RunConfig
     store: Store
+
+    def metrics(self, name: str | None = None) -> dict[int, dict[str, dict[str, float]]]:
+        """{cycle: {metric name: {key: value}}}, e.g. `run.metrics("student")[2]["student"]["3"]` is M_2's eval
+        accuracy at difficulty 3; the supervised baseline's are under cycle 0 ("supervised")."""
+        return self.store.metrics(self.id, name)
+
+    def examples(self, cycle: int) -> list[ExampleRow]:
+        """The amplified examples of `cycle`: question, Amp's answer, true answer, graph, verdict, target."""
+        return self.store.examples(self.id, cycle)
+
+    def phase_results(self) -> dict[int, dict[str, dict[str, Any]]]:
+        """{cycle: {phase: its result}} of every finished phase (the baseline under cycle 0)."""
+        out: dict[int, dict[str, dict[str, Any]]] = {}
+        for p in self.store.phases(self.id):
+            out.setdefault(p["cycle"], {})[p["phase"]] = p["result"]
+        return out
 
 
 @dataclass
@@ -78,14 +97,18 @@ class Run(RunRecord):
 
 
 def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None = None) -> Run:
-    """Create `runs_root/<run id>/` with its config, store and M_0, holding its lock.
+    """Create `runs_root/<run id>/` with its config, store and M_0, holding its lock. Every plug-in is resolved and
+    checked against its protocol first (ValueError naming the field), so a bad one leaves nothing on disk.
 
     The folder is built as `runs_root/.<run id>.tmp` and renamed when complete, so a run dir under its final name
     always has its config, its run row and M_0; a kill during start-up leaves only the temp folder, which the
     next `ida run` in the same root removes."""
-    run_id = f"{config.task.name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    check_plugins(config)
     task = build_task(config)
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
+    make_review_policy(config.review)
+    run_id = f"{_slug(getattr(task, 'name', '') or config.task.name)}-{time.strftime('%Y%m%d-%H%M%S')}-" \
+             f"{secrets.token_hex(2)}"
     root = Path(runs_root)
     if root.exists() and not root.is_dir():
         raise RunDirError(f"--run-dir {root}: is a file; pass the folder that holds the runs")
@@ -99,10 +122,12 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
                           "pass a writable folder") from None
     lock = RunLock.acquire(tmp)  # held across the rename: the same file
     try:
+        config = pin_task_data(config, tmp)  # a data task's file is copied in, with its sha256 (lineage)
         (tmp / "config.yaml").write_text(dump_config(config))
         from ida.models.local import LocalModel
 
-        save_atomic(LocalModel.build(config.model, task.vocabulary(), seed=config.seed), tmp / "cycle-0" / "checkpoint")
+        m0 = LocalModel.build(config.model, task.vocabulary(), seed=config.seed)
+        save_atomic(m0, tmp / "cycle-0" / "checkpoint")
         store = Store(tmp / "ida.sqlite")
         kill_point("startup:store")
         store.create_run(run_id, config.task.name, dump_config(config))
@@ -149,7 +174,7 @@ def read_run(run_dir: Path) -> RunRecord:
 def open_run(run_dir: Path, progress: RunProgress | None = None, lock: RunLock | None = None) -> Run:
     """The run again, to continue it (`execute` takes its lock if `lock` is not given)."""
     record = read_run(run_dir)
-    run = Run(record.dir, record.id, record.config, record.store, build_task(record.config),
+    run = Run(record.dir, record.id, record.config, record.store, build_task(record.config, record.dir),
               progress or RunProgress())
     run.lock = lock
     return run
@@ -164,9 +189,17 @@ def status(record: RunRecord) -> tuple[str, str | None]:
     return stored, record.store.status_reason(record.id)
 
 
-def build_task(config: RunConfig) -> Task:
+def build_task(config: RunConfig, run_dir: Path | None = None) -> Task:
+    """The config's task, its questions checked (unique ids, known difficulties; PluginError naming the task)."""
     t = config.task
-    return make_task(t.name, form=t.form, seed=t.seed, **t.params)
+    task = make_task(t.name, form=t.form, seed=t.seed, **task_params(t, run_dir))
+    check_questions(task)
+    return task
+
+
+def _slug(name: str) -> str:
+    """A task name fit for a folder name (an import path's attribute, without odd characters)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.rpartition(":")[2]).strip("._") or "task"
 
 
 def save_atomic(model: LocalModel, out: Path) -> str:

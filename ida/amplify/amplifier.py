@@ -22,6 +22,7 @@ from ida.amplify.decomposers import decomposer_provider
 from ida.amplify.examples import AmplifiedExample, amplify
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
+from ida.models.context import check_context_length
 from ida.models.registry import answerer_provider
 from ida.tasks import UNKNOWN, Question, Task
 
@@ -36,6 +37,7 @@ def preflight(config: RunConfig, task: Task) -> None:
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
                          "baseline on; set eval.baseline=false")
+    check_context_length(config, task)  # an over-long question would fail its whole answering batch
 
 
 class Amplifier:
@@ -64,7 +66,14 @@ class Amplifier:
         return self.decomposer.failures
 
     def programs(self, questions: list[Question]) -> list[Program]:
-        return [self.decomposer.program(q, self.cfg.depth) for q in questions]
+        return [self._program(q) for q in questions]
+
+    def _program(self, question: Question) -> Program:
+        """The decomposer's program; one that cannot even be made (a plug-in that raises) fails its graph alone."""
+        try:
+            return self.decomposer.program(question, self.cfg.depth)
+        except Exception as exc:
+            return _raising(exc)
 
     def amplify(self, questions: list[Question],
                 on_wave: Callable[[WaveStats], None] | None = None) -> list[AmplifiedExample]:
@@ -89,6 +98,11 @@ class Amplifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _raising(exc: Exception) -> Program:
+    raise exc
+    yield  # a generator: the executor records the error as this graph's failure
 
 
 class ConfidentAnswerer:

@@ -20,9 +20,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+import ida
 from ida.cli.errors import HandledGroup
 from ida.cli.safety import approve, check_mlflow, compare, finish_safety, print_safety
-from ida.config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.", cls=HandledGroup,
                   pretty_exceptions_enable=False)
@@ -48,14 +48,12 @@ def run(
         "When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3)."))] = False,
 ) -> None:
     """Start a new run and carry it through every cycle."""
-    from ida.run import start_run
-
-    cfg = load_config(config, overrides or [])
+    cfg = ida.load_config(config, overrides or [])
     check_mlflow(console, cfg)
     try:
-        started = start_run(cfg, run_dir, _progress(quiet))
+        started = ida.start_run(cfg, run_dir, _progress(quiet))
     except ValueError as err:  # the task or the amplifier cannot run this config (checked before any work)
-        raise ConfigError(str(err)) from None
+        raise ida.ConfigError(str(err)) from None
     console.print(f"run [bold]{started.id}[/bold] in {started.dir}")
     _finish(started, wait)
 
@@ -69,15 +67,14 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
                "When a tripwire pauses the run, wait for the sign-off instead of exiting (code "
                "3)."))] = False) -> None:
     """Continue a run from its last finished phase."""
-    from ida.run import open_run, read_run
     from ida.runlock import RunLock
     from ida.safety import apply_resume_overrides
 
-    read_run(run_dir).store.close()  # a folder that is not a run fails here, before the lock file is made
+    ida.read_run(run_dir).store.close()  # a folder that is not a run fails here, before the lock file is made
     lock = RunLock.acquire(run_dir)  # before --set rewrites config.yaml: a second writer changes nothing
     if overrides:
         apply_resume_overrides(run_dir, overrides)
-    opened = open_run(run_dir, _progress(quiet), lock=lock)
+    opened = ida.open_run(run_dir, _progress(quiet), lock=lock)
     check_mlflow(console, opened.config)
     console.print(f"resuming [bold]{opened.id}[/bold]")
     _finish(opened, wait)
@@ -87,10 +84,10 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
 def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Print the per-cycle capability table (or JSON) and write capability.png."""
-    from ida.reporting.capability import build_report, capability_table, plot_capability
+    from ida.reporting.capability import capability_table, plot_capability
     from ida.reporting.html import write_html_report
 
-    data = build_report(run_dir)
+    data = ida.report(run_dir)
     if data["cycles"]:
         plot_capability(data, Path(run_dir) / "capability.png")
     if as_json:
@@ -107,11 +104,10 @@ def _progress(quiet: bool):
 
 
 def _finish(opened, wait: bool = False) -> None:
-    from ida.cycle import execute
-    from ida.reporting.capability import build_report, capability_table, plot_capability
+    from ida.reporting.capability import capability_table, plot_capability
 
-    status = execute(opened, wait=wait)  # errors: one line from the CLI's handler, the run stored as failed
-    data = build_report(opened.dir)
+    status = ida.execute(opened, wait=wait)  # errors: one line from the CLI's handler, the run stored as failed
+    data = ida.report(opened.dir)
     if opened.config.tracking.plot and data["cycles"]:
         console.print(f"capability plot: {plot_capability(data, opened.dir / 'capability.png')}")
     console.print(capability_table(data))

@@ -5,10 +5,15 @@
 - `simulated`: an overseer program that knows the true answers accepts right targets and rejects wrong ones,
   but gives the wrong verdict with probability `error_rate` (research on how oversight errors propagate).
 - `human`: overseers in the browser (`ida.review.human`).
+
+`review.policy` may also name an `ida.review_policies` entry point or an import path `module:attr` (see
+`ida.plugins`): a class or factory called with the `review` config section that gives an object with
+`review(request) -> (reviews, counts)`.
 """
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from ida.amplify.examples import is_usable
 from ida.config import ReviewConfig
 from ida.evaluate import is_right
+from ida.plugins import Registry, require_callable, require_methods
 from ida.store import ExampleRow, Store
 from ida.tasks import Question, Task
 
@@ -104,13 +110,27 @@ class HumanReview:
 
 REVIEW_POLICIES: dict[str, Callable[[ReviewConfig], ReviewPolicy]] = {
     "none": ProgramReview, "simulated": ProgramReview, "human": HumanReview}
+FIELD = "review.policy"
+
+
+def adapt_review_policy(obj: Any, where: str) -> Callable[[ReviewConfig], ReviewPolicy]:
+    if inspect.isclass(obj):
+        require_methods(obj, ["review"], FIELD, "review policy class")
+    require_callable(obj, where, "the review policy")
+    return obj
+
+
+REVIEW_POLICY_REGISTRY: Registry[Callable[[ReviewConfig], ReviewPolicy]] = Registry(
+    "review policy", FIELD, "ida.review_policies", entries=REVIEW_POLICIES, adapt=adapt_review_policy)
 
 
 def register_review_policy(name: str, factory: Callable[[ReviewConfig], ReviewPolicy]) -> None:
-    REVIEW_POLICIES[name] = factory
+    """Make `factory` (a class or callable taking the `review` config section) known as `review.policy`."""
+    REVIEW_POLICY_REGISTRY.register(name, adapt_review_policy(factory, f"review policy {name!r}"))
 
 
 def make_review_policy(cfg: ReviewConfig) -> ReviewPolicy:
-    if cfg.policy not in REVIEW_POLICIES:
-        raise ValueError(f"review.policy: unknown policy {cfg.policy!r}; known: {', '.join(sorted(REVIEW_POLICIES))}")
-    return REVIEW_POLICIES[cfg.policy](cfg)
+    """The policy `review.policy` names (registered, an entry point or `module:attr`), built from `cfg`."""
+    policy = REVIEW_POLICY_REGISTRY.get(cfg.policy)(cfg)
+    require_methods(policy, ["review"], FIELD, "review policy")
+    return policy

@@ -46,7 +46,8 @@ class AssignmentsTask(WorldTask[Assignments, int]):
                            for _ in range(self.n_values))
         self._build()
 
-    def _world_of(self, base: dict[int, int], defs: dict[int, tuple[int, int]], order: tuple[int, ...]) -> Assignments:
+    def _assignments_of(self, base: dict[int, int], defs: dict[int, tuple[int, int]],
+                        order: tuple[int, ...]) -> Assignments:
         level: dict[int, int] = {}
         value: dict[int, int] = {}
 
@@ -79,7 +80,7 @@ class AssignmentsTask(WorldTask[Assignments, int]):
             below = [v for level in levels[:d] for v in level]
             for v in levels[d]:
                 defs[v] = (rng.choice(levels[d - 1]), rng.choice(below))
-        return self._world_of(base, defs, tuple(names))
+        return self._assignments_of(base, defs, tuple(names))
 
     def _facts(self, world: Assignments) -> tuple[str, ...]:
         return tuple(f"v{v} = {world.base[v]}" if v in world.base else f"v{v} = v{world.defs[v][0]} v{world.defs[v][1]}"
@@ -107,7 +108,7 @@ class AssignmentsTask(WorldTask[Assignments, int]):
             order.append(v)
         if not order:
             raise ValueError(f"{self.name}: no facts")
-        return self._world_of(base, defs, tuple(order))
+        return self._assignments_of(base, defs, tuple(order))
 
     def _space(self, world: Assignments) -> list[tuple[str, int]]:
         return [(f"val v{v}", world.level[v]) for v in sorted(world.level)]
