@@ -1,6 +1,6 @@
 """The CLI's one error handler: every command runs inside `HandledGroup.invoke`, which turns the project's errors
 (`IDAError`: config, run dir, lock, empty phase, distillation) and the file/OS/YAML/SQLite errors a user can cause
-into one red line on stderr and exit code 2. Anything else is a bug: one line too (exit 1), with the hint to rerun
+into one red line on stderr (the message itself, which names the file or field) and exit code 2. Anything else is a bug: one line too (exit 1), with the hint to rerun
 with `--debug`, which re-raises every error with its traceback."""
 
 from __future__ import annotations
@@ -34,4 +34,4 @@ class HandledGroup(TyperGroup):
             raise typer.Exit(BUG_EXIT) from None
 
 def _say(line: str) -> None:
-    _stderr.print(f"[red]error:[/red] {line}", markup=True)
+    _stderr.print(line, style="red", markup=False)
