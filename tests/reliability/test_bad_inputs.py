@@ -140,12 +140,12 @@ def test_debug_shows_the_error_itself(tmp_path):
 
 
 def test_an_unknown_error_is_one_line_marked_as_a_bug(tmp_path, monkeypatch):
-    import ida.reporting.capability as capability
+    import ida
 
     def broken(_):
         raise TypeError("something the harness does not know")
 
-    monkeypatch.setattr(capability, "build_report", broken)
+    monkeypatch.setattr(ida, "report", broken, raising=False)
     result = CliRunner().invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 1 and "a bug; rerun with --debug" in result.output
     assert "Traceback" not in result.output
