@@ -116,7 +116,7 @@ class ReviewTables(RunTables):
 
     def review_verdicts(self, user: str | None = None, cycle: int | None = None) -> list[dict[str, Any]]:
         """Verdicts joined with their items, oldest first."""
-        sql = ("SELECT v.*, i.run_id, i.cycle, i.question_id, i.node, i.copies FROM verdicts v"
+        sql = ("SELECT v.*, i.run_id, i.cycle, i.question_id, i.node, i.key, i.copies FROM verdicts v"
                " JOIN review_items i ON i.id = v.item_id WHERE 1 = 1")
         args: list[Any] = []
         if user is not None:
