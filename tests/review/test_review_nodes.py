@@ -128,7 +128,8 @@ def test_view_shows_evidence_and_confidence_and_the_truth_only_when_opted_in():
     shown = item_view(task, row, node, show_truth=True, rows=rows)
     assert shown.truth == str(sigma[3])
     whole = item_view(task, row)
-    assert whole.kind == "example" and whole.truth is None and whole.evidence == task.evidence(questions[row.question_id])
+    assert whole.kind == "example" and whole.truth is None
+    assert whole.evidence == task.evidence(questions[row.question_id])
     assert math.isclose(whole.confidence, math.exp(-2.0))
 
 
