@@ -10,10 +10,9 @@ The graph is plain data (reviewed in the UI, stored as JSON, drawn via `.nx`); t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
-
-import math
 
 import networkx as nx
 

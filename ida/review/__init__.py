@@ -2,7 +2,14 @@
 human), the SQLite review queue with its leases and verdicts, node items (subanswers per memo key) and how their
 verdicts propagate, sampling rules, what a reviewer sees of an item, overseers' accounts, reviewer statistics."""
 
-from ida.review.nodes import NodeItem, NodeUse, example_confidence, memo_key, node_confidence, node_items
+from ida.review.nodes import (
+           NodeItem,
+           NodeUse,
+           example_confidence,
+           memo_key,
+           node_confidence,
+           node_items,
+)
 from ida.review.policies import Review, review_examples
 from ida.review.queue import WHOLE_EXAMPLE, Lease, LeaseError, ReviewQueue
 from ida.review.users import ROLES, User, UserError, Users, default_users_db

@@ -39,7 +39,7 @@ def model_version(node: dict[str, Any], row_version: str | None) -> str | None:
     by = node.get("answered_by")
     if node.get("id") == ROOT or node.get("status") != "answered" or not isinstance(by, str):
         return None
-    version = by[len(MEMO_PREFIX):] if by.startswith(MEMO_PREFIX) else by
+    version = by.removeprefix(MEMO_PREFIX)
     if row_version is not None:
         return version if version == row_version else None
     return None if version == "H" or version.startswith(("H:", "overseer")) else version

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 from ida.amplify.examples import is_usable
 from ida.config import ReviewConfig
 from ida.evaluate import is_right
-from ida.review.nodes import NodeItem, example_confidence, h_only, model_nodes, node_items
+from ida.review.nodes import (
+    NodeItem,
+    example_confidence,
+    h_only,
+    model_nodes,
+    node_items,
+)
 from ida.review.propagate import propagate
 from ida.review.sampling import Candidate, describe, sample
 from ida.store import ExampleRow

@@ -55,7 +55,7 @@ class LookupAnswerer:
 def propagate(rows: list[ExampleRow], corrections: dict[str, str | None],
               programs: Callable[[Question], Program], questions: dict[str, Question],
               fallback: Callable[[str], Answerer | None] = lambda version: None,
-              budget: Budget = Budget()) -> tuple[dict[str, Change], list[dict[str, Any]]]:
+              budget: Budget | None = None) -> tuple[dict[str, Change], list[dict[str, Any]]]:
     """Apply node verdicts (memo key -> corrected answer, None for a reject) to every graph that used them.
     Returns the changed examples by question id and, per verdict, the questions whose targets it changed."""
     touched = {r.question_id: keys for r in rows
@@ -74,7 +74,7 @@ def propagate(rows: list[ExampleRow], corrections: dict[str, str | None],
         known = _known(rows, version, corrections)
         answerer = LookupAnswerer(version, known, fallback(version))
         qs = [questions[r.question_id] for r in group]
-        runs = Executor(answerer, budget).run(qs, [programs(q) for q in qs])
+        runs = Executor(answerer, budget or Budget()).run(qs, [programs(q) for q in qs])
         for r, run in zip(group, runs):
             answer = run.answer if run.ok and is_usable(run.answer) else None
             graph = _mark_reviewed(run.graph, version, corrections) if answer is not None else None

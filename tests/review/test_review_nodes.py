@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from node_world import ScriptedModel, make_cycle, make_request, review_cfg
+
 from decomposition import Answer
 from ida.review.human import human_review
 from ida.review.nodes import h_only, memo_key, model_nodes, node_items
@@ -15,7 +17,6 @@ from ida.review.propagate import propagate
 from ida.review.queue import ReviewQueue
 from ida.review.view import item_view, lease_node_item, lease_view
 from ida.store import Store
-from node_world import ScriptedModel, make_cycle, make_request, review_cfg
 
 KEY = memo_key("M0", "perm 3 ^ 1 =")
 
@@ -25,7 +26,7 @@ def _users(rows, key):
 
 
 def test_node_items_are_one_per_memo_key_with_every_use():
-    task, rows, questions = make_cycle()
+    task, rows, _ = make_cycle()
     items = node_items(rows)
     assert len({i.key for i in items}) == len(items)
     [item] = [i for i in items if i.key == KEY]

@@ -8,12 +8,12 @@ import random
 import sqlite3
 
 import pytest
+from node_world import make_cycle, make_request, review_cfg
 
 from ida.review.outcome import plan_review
 from ida.review.queue import ReviewQueue
 from ida.review.sampling import Candidate, budget, sample
 from ida.store import Store
-from node_world import make_cycle, make_request, review_cfg
 
 CANDS = [Candidate(f"q{i:02d}", difficulty=1 + i % 4, confidence=(i * 37 % 100) / 100) for i in range(40)]
 
