@@ -21,7 +21,8 @@ class Section(BaseModel):
 class TaskConfig(Section):
     name: str = Field("permutation", description=(
         "Built-in task: permutation, assignments, wildcard, shortest_path, union_find; or qa (questions from a JSONL "
-        "file: params path, checker, tolerance, eval_fraction)."))
+        "file: params path, checker, tolerance, eval_fraction); or a task registered by `ida.register_task`, an "
+        "`ida.tasks` entry point, or an import path module:Class (README: Your own task)."))
     form: Literal["weights", "context"] = Field("weights", description=(
         "Facts in the weights (one fixed world) or in the context (a fresh world per question)."))
     seed: int = Field(0, description="Seed of the task's world(s) and question sample.")
@@ -79,10 +80,14 @@ class OpenAIConfig(Section):
 
 
 class AnswererConfig(Section):
-    kind: Literal["local", "openai", "langchain"] = Field("local", description=(
+    kind: str = Field("local", description=(
         "Who answers during amplification: local (the current student M_n, the IDA default), openai (an "
         "OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from "
-        "`langchain_factory`). The distilled student is always the local model."))
+        "`langchain_factory`); or a registered answerer, an `ida.answerers` entry point, or an import path "
+        "module:attr. The distilled student is always the local model."))
+    params: dict[str, Any] = Field(default_factory=dict, description=(
+        "A plug-in answerer (kind module:attr or an entry point): keyword arguments its class or factory is called "
+        "with."))
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description=(
         "kind=openai: endpoint, model and request settings; base_url and the key come from OPENAI_BASE_URL / "
         "OPENAI_API_KEY when unset."))
@@ -125,10 +130,10 @@ class AmplifyConfig(Section):
     answerer: AnswererConfig = Field(default_factory=AnswererConfig, description=(
         "Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, "
         "default), an OpenAI-compatible endpoint or a LangChain chat model."))
-    decomposer: Literal["task", "llm", "direct"] = Field("task", description=(
+    decomposer: str = Field("task", description=(
         "Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion "
         "plans; needs answerer.kind openai or langchain) or direct (no decomposition: the answerer answers each "
-        "question)."))
+        "question); or a registered decomposer, an `ida.decomposers` entry point, or an import path module:attr."))
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description=(
         "decomposer=llm: plan limits and retries."))
     depth: int = Field(1, ge=1, le=8, description=(
@@ -144,10 +149,10 @@ class AmplifyConfig(Section):
 
 
 class ReviewConfig(Section):
-    policy: Literal["none", "simulated", "human"] = Field("none", description=(
+    policy: str = Field("none", description=(
         "Who reviews amplified examples before training: none (all usable examples accepted), simulated (an overseer "
         "program that checks each target against the true answer) or human (overseers in the browser: `ida review "
-        "RUN_DIR`)."))
+        "RUN_DIR`); or a registered policy, an `ida.review_policies` entry point, or an import path module:attr."))
     error_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
         "Simulated overseer: probability of giving the wrong verdict on an example."))
     unit: Literal["example", "node", "both"] = Field("example", description=(
@@ -223,10 +228,11 @@ class LoraConfig(Section):
 
 
 class DistillConfig(Section):
-    objective: Literal["sft", "kd", "on_policy", "mix"] = Field("sft", description=(
+    objective: str = Field("sft", description=(
         "Distillation loss: sft (cross-entropy on answer tokens), kd (soft targets of the teacher), on_policy "
-        "(reverse KL on the student's samples), or mix (weights)."))
-    weights: dict[Literal["sft", "kd", "on_policy"], float] = Field(default_factory=dict, description=(
+        "(reverse KL on the student's samples), or mix (weights); or a registered objective, an `ida.objectives` "
+        "entry point, or an import path module:function (a loss over the answer tokens)."))
+    weights: dict[str, float] = Field(default_factory=dict, description=(
         "objective=mix only: objective -> weight, each normalised by its own answer tokens, e.g. {sft: 1.0, "
         "on_policy: 0.5}."))
     teacher: TeacherConfig = Field(default_factory=TeacherConfig, description="The fixed teacher of kd and on_policy.")
@@ -363,11 +369,19 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def validate(data: dict[str, Any]) -> RunConfig:
+    """The config, its plug-ins resolved (names known, import paths importable, protocols met)."""
     try:
-        return RunConfig.model_validate(data)
+        config = RunConfig.model_validate(data)
     except ValidationError as err:
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in err.errors()]
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
+    from ida.plugins import PluginError, check_plugins
+
+    try:
+        check_plugins(config)
+    except PluginError as err:
+        raise ConfigError(str(err)) from None
+    return config
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:

@@ -10,6 +10,7 @@ CPU-sized run (the embedded default, about two minutes on two cores):  `ida run`
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ida.amplify import Amplifier, phase_record
@@ -27,31 +28,46 @@ from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase,
 from ida.run import BASELINE_CYCLE, Run, save_atomic
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
+# Called after each phase that ran (not after those a resumed run finds done): (run, cycle, phase, its result).
+PhaseHook = Callable[[Run, int, str, dict], None]
 
 
-def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
+def execute(run: Run, wait: bool = False, poll_s: float = 2.0, on_phase_end: PhaseHook | None = None) -> str:
     """Run (or continue) every cycle, then the baseline; marks the run finished and returns its status. A cycle
     with a tripped wire pauses the run: returns "paused" (with `wait`: blocks until an admin signs off)."""
     check_safety_unchanged(run.config, run.store, run.id, run.dir / "config.yaml")
     run.store.set_status(run.id, "running")
     for cycle in range(1, run.config.max_cycles + 1):
-        while not run_cycle(run, cycle):
+        while not run_cycle(run, cycle, on_phase_end):
             if not wait:
                 return "paused"
             wait_for_signoff(run, cycle, poll_s)
     if run.config.eval.baseline and not run.phase_done(BASELINE_CYCLE, "baseline"):
-        run_baseline(run)
+        run_phase(run, BASELINE_CYCLE, "baseline", on_phase_end)
     run.store.set_status(run.id, "finished")
     return "finished"
 
 
-def run_cycle(run: Run, cycle: int) -> bool:
+def run_cycle(run: Run, cycle: int, on_phase_end: PhaseHook | None = None) -> bool:
     """The cycle's phases not done yet; False when its promotion is held by alerts nobody signed off."""
-    steps = {"amplify": amplify_phase, "review": review_phase, "distill": distill_phase,
-             "evaluate": evaluate_phase, "monitor": monitor_phase, "promote": promote_phase}
     for phase in PHASES:
-        if run.phase_done(cycle, phase) is None and steps[phase](run, cycle) is False:
+        if run.phase_done(cycle, phase) is None and run_phase(run, cycle, phase, on_phase_end) is False:
             return False
+    return True
+
+
+def run_phase(run: Run, cycle: int, phase: str, on_phase_end: PhaseHook | None = None) -> bool:
+    """One phase of `cycle` (or "baseline" with cycle 0), run even if it is done already (its stored result is
+    replaced); False when promotion is held. Phases read their inputs from disk, so the earlier ones must be done."""
+    steps = {"amplify": amplify_phase, "review": review_phase, "distill": distill_phase,
+             "evaluate": evaluate_phase, "monitor": monitor_phase, "promote": promote_phase,
+             "baseline": lambda r, c: run_baseline(r)}
+    if phase not in steps:
+        raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(steps)}")
+    if steps[phase](run, cycle) is False:
+        return False
+    if on_phase_end is not None:
+        on_phase_end(run, cycle, phase, run.phase_done(cycle, phase) or {})
     return True
 
 

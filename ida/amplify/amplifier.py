@@ -66,7 +66,14 @@ class Amplifier:
         return self.decomposer.failures
 
     def programs(self, questions: list[Question]) -> list[Program]:
-        return [self.decomposer.program(q, self.cfg.depth) for q in questions]
+        return [self._program(q) for q in questions]
+
+    def _program(self, question: Question) -> Program:
+        """The decomposer's program; one that cannot even be made (a plug-in that raises) fails its graph alone."""
+        try:
+            return self.decomposer.program(question, self.cfg.depth)
+        except Exception as exc:
+            return _raising(exc)
 
     def amplify(self, questions: list[Question],
                 on_wave: Callable[[WaveStats], None] | None = None) -> list[AmplifiedExample]:
@@ -91,6 +98,11 @@ class Amplifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _raising(exc: Exception) -> Program:
+    raise exc
+    yield  # a generator: the executor records the error as this graph's failure
 
 
 class ConfidentAnswerer:

@@ -8,10 +8,15 @@
   node item is judged against the task's true answer of the subquestion: a wrong subanswer is edited to the
   truth (and propagates), a right one accepted; a flipped verdict rejects a right one or accepts a wrong one.
 - `human`: overseers in the browser (`ida.review.human`).
+
+`review.policy` may also name an `ida.review_policies` entry point or an import path `module:attr` (see
+`ida.plugins`): a class or factory called with the `review` config section that gives an object with
+`review(request) -> (reviews, counts)`.
 """
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from ida.amplify.examples import is_usable
 from ida.config import ReviewConfig
 from ida.evaluate import is_right
+from ida.plugins import Registry, require_callable, require_methods
 from ida.store import ExampleRow, Store
 from ida.tasks import Question, Task
 
@@ -139,13 +145,27 @@ class HumanReview:
 
 REVIEW_POLICIES: dict[str, Callable[[ReviewConfig], ReviewPolicy]] = {
     "none": ProgramReview, "simulated": ProgramReview, "human": HumanReview}
+FIELD = "review.policy"
+
+
+def adapt_review_policy(obj: Any, where: str) -> Callable[[ReviewConfig], ReviewPolicy]:
+    if inspect.isclass(obj):
+        require_methods(obj, ["review"], FIELD, "review policy class")
+    require_callable(obj, where, "the review policy")
+    return obj
+
+
+REVIEW_POLICY_REGISTRY: Registry[Callable[[ReviewConfig], ReviewPolicy]] = Registry(
+    "review policy", FIELD, "ida.review_policies", entries=REVIEW_POLICIES, adapt=adapt_review_policy)
 
 
 def register_review_policy(name: str, factory: Callable[[ReviewConfig], ReviewPolicy]) -> None:
-    REVIEW_POLICIES[name] = factory
+    """Make `factory` (a class or callable taking the `review` config section) known as `review.policy`."""
+    REVIEW_POLICY_REGISTRY.register(name, adapt_review_policy(factory, f"review policy {name!r}"))
 
 
 def make_review_policy(cfg: ReviewConfig) -> ReviewPolicy:
-    if cfg.policy not in REVIEW_POLICIES:
-        raise ValueError(f"review.policy: unknown policy {cfg.policy!r}; known: {', '.join(sorted(REVIEW_POLICIES))}")
-    return REVIEW_POLICIES[cfg.policy](cfg)
+    """The policy `review.policy` names (registered, an entry point or `module:attr`), built from `cfg`."""
+    policy = REVIEW_POLICY_REGISTRY.get(cfg.policy)(cfg)
+    require_methods(policy, ["review"], FIELD, "review policy")
+    return policy
