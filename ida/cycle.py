@@ -22,6 +22,7 @@ from ida.evaluate import evaluate_amplified, evaluate_student, is_right
 from ida.models.local import LocalModel
 from ida.review.human import UNREVIEWED
 from ida.review.policies import ReviewRequest
+from ida.review.recompose import review_recomposer
 from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase, promotion_held, signoffs,
                         wait_for_signoff)
 from ida.run import BASELINE_CYCLE, Run, save_atomic
@@ -93,11 +94,13 @@ def review_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     by_id = {q.id: q for q in run.task.questions("train")}
     rows = run.store.examples(run.id, cycle)
+    programs, fallback = review_recomposer(run, cycle)
     request = ReviewRequest(run.store, run.id, cycle, rows, by_id, run.task, seed=run.config.seed * 7919 + cycle,
-                            progress=run.progress, app_hint=f"ida review {run.dir}")
+                            progress=run.progress, app_hint=f"ida review {run.dir}", programs=programs,
+                            fallback=fallback)
     reviews, extra = run.review_policy.review(request)
     verdicts = {r.question_id: r for r in reviews}
-    graphs = {r.question_id: r.graph for r in rows}
+    graphs = {r.question_id: r.graph for r in rows} | {r.question_id: r.graph for r in reviews if r.graph}
     dataset = [Example(by_id[qid].prompt, r.target, qid, by_id[qid].difficulty,
                        teacher_prompt=amplified_prompt(graphs[qid], by_id[qid].prompt) if graphs.get(qid) else None)
                for qid, r in verdicts.items() if r.verdict != "reject" and r.target is not None]
