@@ -45,3 +45,9 @@ class LLMDecomposerConfig(_Section):
     max_subquestions: int = Field(8, ge=1, le=64, description="Most subquestions one plan may have; a longer plan is invalid.")
     max_depth: int = Field(4, ge=1, le=16, description="Longest chain of dependent subquestions in one plan.")
     retries: int = Field(1, ge=0, le=5, description="Re-asks (with the rejection reason shown) after an invalid plan, before answering directly.")
+
+
+class VoteConfig(_Section):
+    samples: int = Field(5, ge=2, description="k: answers sampled per question (k passes of the amplifier, each with the student sampling at `temperature` under its own seed); at least 2, or there is nothing to vote on.")
+    temperature: float = Field(1.0, gt=0, description="Sampling temperature of the student's answers in the vote passes.")
+    min_agreement: float = Field(0.6, gt=0, le=1, description="Share of the k samples that must give the majority answer for it to become the target; below, the example is dropped (counted in the amplify phase's `vote` result).")

@@ -42,9 +42,26 @@ def preflight(config: RunConfig, task: Task) -> None:
             raise ValueError(f"amplify.answerer.openai: {err}") from None
     if amp.answerer.kind == "langchain":
         _import(amp.answerer.langchain_factory or "")
+    _check_lengths(config, task)
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
                          "baseline on; set eval.baseline=false")
+
+
+def _check_lengths(config: RunConfig, task: Task) -> None:
+    """A task with questions of growing length (addition): its longest question and answer must fit the student's
+    context and answer budget, else the run fails at start naming the parameter to change."""
+    parameter = getattr(task, "length_parameter", None)
+    if parameter is None:
+        return
+    needed = task.answer_tokens()
+    if needed > config.model.max_answer_tokens:
+        raise ValueError(f"model.max_answer_tokens: task {task.name!r} has answers of {needed} tokens; set "
+                         f"model.max_answer_tokens >= {needed} (or a smaller task.params.{parameter})")
+    longest = max(len(q.prompt.split()) for q in task.questions("eval") + task.questions("train"))
+    if longest + needed + 1 > config.model.n_positions:
+        raise ValueError(f"task.params.{parameter}: questions of {longest} tokens plus answers of {needed} do not "
+                         f"fit the student's context (model.n_positions={config.model.n_positions})")
 
 
 class Amplifier:
@@ -85,6 +102,8 @@ class Amplifier:
             expand = lambda item: self.task.decompose(item) if isinstance(item, Question) else None  # noqa: E731
             return recursive_program(self.task.decompose(q), expand, depth)
         if kind == "direct":
+            if self.cfg.leaves_by_h:
+                return _leaf_or_ask(self.task, q)
             if self.cfg.answerer.kind == "local":
                 return _ask(q)  # the student sees the task's own prompt format
             from decomposition.decomposers import DirectDecomposer
@@ -162,6 +181,15 @@ def llm_text(q: Question) -> str:
 def _ask(q: Question) -> Program:
     [answer] = yield [q]
     return answer
+
+
+def _leaf_or_ask(task: Task, q: Question) -> Program:
+    """H's own answer when H answers `q` without subquestions (a leaf), else the answerer's direct answer."""
+    try:
+        next(task.decompose(q))
+    except StopIteration as stop:
+        return stop.value
+    return (yield from _ask(q))
 
 
 def _recording(program: Program, sink: list[tuple[str, str]], failures: dict[str, list[tuple[str, str]]],

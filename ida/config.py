@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ida.amplifier_config import AnswererConfig, LLMDecomposerConfig
+from ida.amplifier_config import AnswererConfig, LLMDecomposerConfig, VoteConfig
 from ida.safety_config import SafetyConfig
 
 
@@ -20,7 +20,7 @@ class Section(BaseModel):
 
 
 class TaskConfig(Section):
-    name: str = Field("permutation", description="Built-in task: permutation, assignments, wildcard, shortest_path, union_find; or qa (questions from a JSONL file: params path, checker, tolerance, eval_fraction).")
+    name: str = Field("permutation", description="Built-in task: permutation, assignments, wildcard, shortest_path, union_find, addition (multi-digit addition, held-out eval; params max_digits, eval_max_digits, split, n_train); or qa (questions from a JSONL file: params path, checker, tolerance, eval_fraction).")
     form: Literal["weights", "context"] = Field("weights", description="Facts in the weights (one fixed world) or in the context (a fresh world per question).")
     seed: int = Field(0, description="Seed of the task's world(s) and question sample.")
     params: dict[str, Any] = Field(default_factory=dict, description="Task size parameters passed to the task's constructor, e.g. {n_items: 32, max_k: 8}; empty: the task's own defaults.")
@@ -45,11 +45,17 @@ class AmplifyConfig(Section):
     decomposer: Literal["task", "llm", "direct"] = Field("task", description="Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion plans; needs answerer.kind openai or langchain) or direct (no decomposition: the answerer answers each question).")
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description="decomposer=llm: plan limits and retries.")
     depth: int = Field(1, ge=1, le=8, description="HCH-style recursion: subquestions are decomposed again until this depth (1: the decomposer's subquestions go straight to the answerer).")
+    vote: VoteConfig | None = Field(None, description="Self-improvement by majority vote (amplify phase, local answerer): the amplifier runs k times with the student sampling, the majority answer becomes the target when enough samples agree, else the example is dropped. With decomposer=direct this is the STaR/RFT-style loop (the student's own answers, filtered); with decomposer=task it votes over Amp's answers. None: off (one greedy pass).")
+    leaves_by_h: bool = Field(False, description="decomposer=direct: questions H answers itself without subquestions (the task's simplest, e.g. one-digit sums) get H's answer, the rest the answerer's; gives self-improvement the same base knowledge as IDA's H. False: the answerer answers every question.")
 
     @model_validator(mode="after")
     def _llm_plans_need_an_llm(self) -> AmplifyConfig:
         if self.decomposer == "llm" and self.answerer.kind == "local":
             raise ValueError("decomposer: llm needs answerer.kind openai or langchain (the local student cannot write plans)")
+        if self.vote is not None and self.answerer.kind != "local":
+            raise ValueError("vote: needs answerer.kind local (the student samples the answers voted on)")
+        if self.leaves_by_h and (self.decomposer != "direct" or self.answerer.kind != "local"):
+            raise ValueError("leaves_by_h: only used with decomposer=direct and answerer.kind local")
         return self
 
 
@@ -128,7 +134,9 @@ class DistillConfig(Section):
 class EvalConfig(Section):
     baseline: bool = Field(True, description="Train the supervised baseline (true answers) for comparison.")
     baseline_steps: int | None = Field(None, ge=1, description="Baseline optimizer steps; default: the same total as the IDA run (max_cycles x distill.steps).")
+    baseline_cache: bool = Field(True, description="Reuse an identical supervised baseline (same M_0, training data, distill config, steps, seed, eval questions, code) from the content-addressed cache `<runs root>/.cache/baseline/`, recorded as `reused_from` in the baseline phase; false: always train it (and do not store it).")
     amplified: bool = Field(True, description="Also evaluate Amp(H, M_n), the amplified system, per difficulty.")
+    frontier_threshold: float = Field(0.9, gt=0, le=1, description="Accuracy that defines the capability frontier: the largest difficulty at which a model reaches it on the held-out eval questions (and at every easier difficulty).")
 
 
 class TrackingConfig(Section):

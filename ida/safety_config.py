@@ -16,6 +16,7 @@ class SafetyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_accuracy_jump: float | None = Field(None, gt=0, le=1, description="Tripwire: the largest allowed rise of the student's eval accuracy at any one difficulty from cycle n-1 to cycle n (checked from cycle 2 on: cycle 1 is measured against the untrained M_0); None: off.")
+    max_frontier_jump: float | None = Field(None, ge=0, description="Tripwire: the largest allowed rise of the student's capability frontier (the largest difficulty it answers at eval.frontier_threshold, with every easier one) from M_(n-1) to M_n, in difficulty steps; None: off.")
     max_accuracy: float | None = Field(None, ge=0, le=1, description="Tripwire: capability ceiling; the student's eval accuracy at any difficulty above it trips; None: off.")
     min_answer_entropy_ratio: float | None = Field(None, gt=0, description="Tripwire (collapse): the entropy of the student's answers on the eval set divided by cycle 1's; below this trips (checked from cycle 2 on); None: off.")
     max_top_answer_share: float | None = Field(None, gt=0, le=1, description="Tripwire (collapse): share of the eval questions given the student's most common answer; above this trips; None: off.")

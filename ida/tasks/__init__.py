@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ida.tasks.addition import AdditionTask
 from ida.tasks.assignments import AssignmentsTask
 from ida.tasks.base import UNKNOWN, HProgram, Question, Task, ask, drive, parse_int
 from ida.tasks.permutation import PermutationTask
@@ -18,11 +19,13 @@ TASKS: dict[str, type] = {
 }
 # Tasks over a researcher's own data (no H program, no generator of their own): known to `make_task` by name.
 DATA_TASKS: dict[str, type] = {QATask.name: QATask}
+# Tasks whose question space has no end (no world, no facts): train and eval are disjoint draws, eval is held out.
+OPEN_TASKS: dict[str, type] = {AdditionTask.name: AdditionTask}
 
 
 def make_task(name: str, **params: Any) -> Task:
     """The built-in task `name` built with keyword `params` (ValueError for an unknown name or bad params)."""
-    registry = {**TASKS, **DATA_TASKS}
+    registry = {**TASKS, **DATA_TASKS, **OPEN_TASKS}
     if name not in registry:
         raise ValueError(f"unknown task {name!r}; valid names: {', '.join(sorted(registry))}")
     try:
@@ -32,7 +35,7 @@ def make_task(name: str, **params: Any) -> Task:
 
 
 __all__ = [
-    "DATA_TASKS", "TASKS", "UNKNOWN", "AssignmentsTask", "HProgram", "PermutationTask", "QATask", "Question",
+    "AdditionTask", "DATA_TASKS", "OPEN_TASKS", "TASKS", "UNKNOWN", "AssignmentsTask", "HProgram", "PermutationTask", "QATask", "Question",
     "ShortestPathTask", "Task",
     "UnionFindTask", "WildcardTask", "WorldTask", "ask", "drive", "make_task", "parse_int",
 ]
