@@ -23,7 +23,7 @@ from ida.distill.data import Example, read_jsonl, supervised_examples, write_jso
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
 from ida.evaluate import evaluate_amplified, evaluate_student, is_right
-from ida.models.local import LocalModel
+from ida.models.local import LocalModel, use_threads
 from ida.progress import RunProgress
 from ida.review import review_examples
 from ida.review_human import UNREVIEWED, human_review
@@ -92,6 +92,7 @@ def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
     """Run (or continue) every cycle, then the baseline; marks the run finished and returns its status. A cycle
     with a tripped wire pauses the run: returns "paused" (with `wait`: blocks until an admin signs off)."""
     check_safety_unchanged(run.config, run.store, run.id, run.dir / "config.yaml")
+    use_threads(run.config.model.threads)
     run.store.set_status(run.id, "running")
     for cycle in range(1, run.config.max_cycles + 1):
         while not run_cycle(run, cycle):

@@ -49,6 +49,7 @@ def source_hash() -> str:
 def baseline_key(parts: dict[str, Any]) -> str:
     """The cache key of a baseline described by `parts` (JSON-serialisable), plus versions and source."""
     full = {**parts, "format": FORMAT, "torch": torch.__version__, "transformers": transformers.__version__,
+            "threads": torch.get_num_threads(),  # the summation order of the ops, so the last bits of the weights
             "source": source_hash()}
     return hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()
 
