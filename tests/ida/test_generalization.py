@@ -134,3 +134,14 @@ def test_direct_vote_with_h_leaves_is_self_improvement(tmp_path):
     longer = [r for r in rows if r["difficulty"] == 2]
     assert longer and all(r["graph"]["nodes"][1]["text"] == r["prompt"][:-2] for r in longer
                           if len(r["graph"]["nodes"]) > 1)
+
+
+def test_report_recomputes_the_frontier_of_runs_without_the_monitor():
+    from ida.report import _frontier
+
+    first = _frontier({"student": {"1": 1.0, "2": 0.5}, "amplified": {"1": 1.0, "2": 1.0}}, [], 1, 0.9)
+    assert first == {"student": 1.0, "amplified": 2.0, "change": 1.0, "extrapolation": 0.5, "trained_max": 1.0}
+    second = _frontier({"student": {"1": 1.0, "2": 1.0}}, [{"frontier": first}], 2, 0.9)
+    assert second == {"student": 2.0, "change": 1.0}
+    stored = {"student": 3.0, "change": 2.0}
+    assert _frontier({"frontier": stored, "student": {}}, [], None, 0.9) is stored
