@@ -34,7 +34,7 @@ class ModelConfig(Section):
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on embeddings, attention and residuals (GPT-2's three pdrops). 0 by default: the in-weights tasks are memorisation, which dropout slows several-fold.")
     max_answer_tokens: int = Field(4, ge=1, description="Most tokens generated for one answer (greedy).")
     answer_batch_size: int = Field(512, ge=1, description="Prompts per forward pass when answering.")
-    threads: int | None = Field(1, ge=1, description="CPU threads of torch's intra-op parallelism in a run (torch.set_num_threads). 1 by default: the tiny student's ops are too small to gain from a second thread, and on a machine shared with other processes two threads waiting on each other made a training step several times slower (see the README's performance section). None: torch's own default (one per core).")
+    threads: int | None = Field(None, ge=1, description="CPU threads of torch's intra-op parallelism during a run (torch.set_num_threads); None: torch's own default (one per core). The thread count changes the order floating-point sums are taken in, so a run's numbers can differ in the last bits between settings.")
 
 
 class AmplifyConfig(Section):
