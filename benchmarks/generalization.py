@@ -50,10 +50,11 @@ def run_arm(arm: str, args: argparse.Namespace, root: str) -> dict:
 
     torch.set_num_threads(1)
     from ida.config import load_config
-    from ida.cycle import execute, start_run
+    from ida.cycle import execute
+    from ida.run import start_run
     from ida.evaluate import evaluate_student, frontier
     from ida.progress import RunProgress
-    from ida.report import build_report
+    from ida.reporting.capability import build_report
 
     start = time.perf_counter()
     overrides = base_overrides(args) + ARM_OVERRIDES.get(arm, [])
@@ -66,7 +67,7 @@ def run_arm(arm: str, args: argparse.Namespace, root: str) -> dict:
         execute(run)
         cycles = [c["student"] for c in build_report(run.dir)["cycles"]]
     else:
-        from ida.cycle import build_task
+        from ida.run import build_task
         from ida.distill.data import supervised_examples
         from ida.distill.trainer import supervised, train
         from ida.models.local import LocalModel

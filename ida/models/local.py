@@ -27,6 +27,11 @@ hf_logging.disable_progress_bar()  # per-checkpoint bars would drown the run's o
 class LocalModel:
     """An `Answerer` over a local causal LM. `version` names the weights for the executor's memo."""
 
+    usage = None  # nothing to count or pay for: calls stay in this process
+
+    def close(self) -> None:
+        """Nothing to release (the weights go with the object)."""
+
     def __init__(self, model, tokenizer: PreTrainedTokenizerFast, version: str, max_answer_tokens: int = 4,
                  batch_size: int = 512):
         self.model, self.tokenizer, self.version = model, tokenizer, version

@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 from typing import ClassVar, Literal
 
-from ida.tasks.base import UNKNOWN, Form, HProgram, Question, Split, ask
+from ida.tasks.base import UNKNOWN, Form, HProgram, Question, Split, Task, ask
 from ida.tasks.world_task import SPECIAL_TOKENS, check_form, check_int
 
 DIGITS = [str(d) for d in range(10)]
@@ -58,7 +58,7 @@ def add_digits(a: list[int], b: list[int], carry: int) -> list[int]:
     return out + [carry]
 
 
-class AdditionTask:
+class AdditionTask(Task):
     """See the module docstring. `max_digits`: the longest trained length; `eval_max_digits` (default
     `max_digits` + 2): the longest eval length; `n_train`: size of the train split."""
 

@@ -8,16 +8,15 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from ida.amplify import AmplifiedExample
-from ida.amplify_vote import majority
+from ida.amplify import AmplifiedExample, majority
 from ida.cli import app
-from ida.config import ConfigError, load_config
-from ida.cycle import execute, start_run
+from ida.config import ConfigError, SafetyConfig, load_config
+from ida.cycle import execute
 from ida.evaluate import frontier, frontier_record
 from ida.progress import RunProgress
-from ida.report import build_report
+from ida.reporting.capability import build_report
+from ida.run import start_run
 from ida.safety import check_tripwires
-from ida.safety_config import SafetyConfig
 from ida.tasks import UNKNOWN, Question
 from decomposition import SubquestionGraph
 
@@ -93,7 +92,7 @@ def test_addition_run_with_a_vote_records_frontier_votes_and_reuses_the_cached_b
     assert amplify["vote"]["samples"] == 2 and amplify["vote"]["kept"] + amplify["vote"]["dropped"] == 40
     assert amplify["vote"]["kept"] >= 1  # H answers one-digit sums itself: both passes agree on those
     rows = run.store.examples(run.id, 1)
-    assert sum(r["provenance"]["vote"]["kept"] for r in rows) == amplify["vote"]["kept"]
+    assert sum(r.provenance["vote"]["kept"] for r in rows) == amplify["vote"]["kept"]
     review = run.store.phase_result(run.id, 1, "review")
     assert review["train_examples"] == amplify["vote"]["kept"]  # dropped examples are never training targets
     report = build_report(run.dir)
@@ -128,16 +127,16 @@ def test_direct_vote_with_h_leaves_is_self_improvement(tmp_path):
     run = start_run(load_config(None, ADDITION + cfg), tmp_path, RunProgress(quiet=True))
     execute(run)
     rows = run.store.examples(run.id, 1)
-    one_digit = [r for r in rows if r["difficulty"] == 1]
-    assert one_digit and all(r["answer"] == r["true_answer"] for r in one_digit)  # H's own answers
-    assert all(r["provenance"]["vote"]["agreement"] == 1.0 for r in one_digit)
-    longer = [r for r in rows if r["difficulty"] == 2]
-    assert longer and all(r["graph"]["nodes"][1]["text"] == r["prompt"][:-2] for r in longer
-                          if len(r["graph"]["nodes"]) > 1)
+    one_digit = [r for r in rows if r.difficulty == 1]
+    assert one_digit and all(r.answer == r.true_answer for r in one_digit)  # H's own answers
+    assert all(r.provenance["vote"]["agreement"] == 1.0 for r in one_digit)
+    longer = [r for r in rows if r.difficulty == 2]
+    assert longer and all(r.graph["nodes"][1]["text"] == r.prompt[:-2] for r in longer
+                          if len(r.graph["nodes"]) > 1)
 
 
 def test_report_recomputes_the_frontier_of_runs_without_the_monitor():
-    from ida.report import _frontier
+    from ida.reporting.capability import _frontier
 
     first = _frontier({"student": {"1": 1.0, "2": 0.5}, "amplified": {"1": 1.0, "2": 1.0}}, [], 1, 0.9)
     assert first == {"student": 1.0, "amplified": 2.0, "change": 1.0, "extrapolation": 0.5, "trained_max": 1.0}

@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 
 from decomposition import WaveStats
-from ida.amplifier_config import VoteConfig
-from ida.amplifiers import Amplifier, ConfidentAnswerer
-from ida.amplify import AmplifiedExample, is_usable
+from ida.amplify.amplifier import Amplifier, ConfidentAnswerer
+from ida.amplify.examples import AmplifiedExample, is_usable
+from ida.config import VoteConfig
 from ida.models.base import Answer
 from ida.tasks import UNKNOWN, Question
 
@@ -31,6 +31,10 @@ class SamplingAnswerer:
     def __init__(self, student, temperature: float, seed: int, index: int) -> None:
         self.student, self.temperature, self.seed, self.calls = student, temperature, seed, 0
         self.version = f"{student.version}~sample{index}"
+        self.usage = None  # the local student costs nothing to call
+
+    def close(self) -> None:
+        """The student is the run's, not this wrapper's: nothing to release."""
 
     def answer(self, prompts: list[str]) -> list[Answer]:
         self.calls += 1

@@ -9,14 +9,14 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from ida.cycle import BASELINE_CYCLE, open_run
 from ida.evaluate import frontier_record
-from ida.progress import RunProgress
+from ida.reporting.format import pct
+from ida.run import BASELINE_CYCLE, build_task, read_run
 
 
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The report's JSON contract: run_id, task, status, cycles[], baseline (None if not trained yet)."""
-    run = open_run(run_dir, RunProgress(quiet=True))
+    run = read_run(run_dir)
     try:
         info = run.store.run(run.id)
         metrics = run.store.metrics(run.id)
@@ -26,7 +26,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
     finally:
         run.store.close()
     cycles: list[dict[str, Any]] = []
-    trained = max(getattr(run.task, "train_difficulties", run.task.difficulties)(), default=None)
+    trained = _trained_max(run.config)
     for index in sorted(c for c in phases if c != BASELINE_CYCLE):
         done = phases[index]
         if "evaluate" not in done:
@@ -46,6 +46,16 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         "train_steps": baseline_phase["train_steps"]}
     return {"run_id": run.id, "task": info["task"], "status": info["status"], "cycles": cycles,
             "baseline": baseline}
+
+
+def _trained_max(config: Any) -> int | None:
+    """The hardest difficulty the task trains on (addition evaluates beyond it); None when the task cannot be
+    built here (e.g. a qa file that moved). Builds the task only: no model is loaded."""
+    try:
+        task = build_task(config)
+    except (ValueError, OSError):
+        return None
+    return max(getattr(task, "train_difficulties", task.difficulties)(), default=None)
 
 
 def _frontier(metrics: dict, earlier: list[dict], trained: int | None, threshold: float) -> dict[str, float]:
@@ -75,12 +85,12 @@ def capability_table(report: dict[str, Any]) -> Table:
     table.add_column("steps", justify="right")
     table.add_column("s", justify="right")
     for c in report["cycles"]:
-        cells = [f"{_pct(c['student'].get(k))}/{_pct(c['amplified'].get(k))}" for k in keys]
+        cells = [f"{pct(c['student'].get(k))}/{pct(c['amplified'].get(k))}" for k in keys]
         table.add_row(str(c["index"]), *cells, _frontier_cell(c["frontier"]), str(c["train_steps"]),
                       f"{c['seconds']:.0f}")
     if report["baseline"]:
         b = report["baseline"]
-        table.add_row("baseline", *[_pct(b["supervised"].get(k)) for k in keys], "",
+        table.add_row("baseline", *[pct(b["supervised"].get(k)) for k in keys], "",
                       str(b["train_steps"]), "", style="italic")
     table.caption = ("cells: student/Amp(H, student) accuracy in % on the eval questions; frontier: largest "
                      "difficulty at >= 90% (student/Amp, change since the previous cycle); "
@@ -92,10 +102,6 @@ def _frontier_cell(f: dict[str, float]) -> str:
     amp = f"/{f['amplified']:.0f}" if "amplified" in f else ""
     change = f" ({f['change']:+.0f})" if "change" in f else ""
     return f"{f['student']:.0f}{amp}{change}"
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.0f}"
 
 
 def _plot_frontier(ax: Any, report: dict[str, Any]) -> None:
