@@ -34,10 +34,27 @@ def preflight(config: RunConfig, task: Task) -> None:
     amp = config.amplify
     answerer_provider(amp.answerer.kind).check(amp.answerer)
     decomposer_provider(amp.decomposer).check(config, task)
+    _check_lengths(config, task)
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
                          "baseline on; set eval.baseline=false")
     check_context_length(config, task)  # an over-long question would fail its whole answering batch
+
+
+def _check_lengths(config: RunConfig, task: Task) -> None:
+    """A task with questions of growing length (addition): its longest question and answer must fit the student's
+    context and answer budget, else the run fails at start naming the parameter to change."""
+    parameter = getattr(task, "length_parameter", None)
+    if parameter is None:
+        return
+    needed = task.answer_tokens()
+    if needed > config.model.max_answer_tokens:
+        raise ValueError(f"model.max_answer_tokens: task {task.name!r} has answers of {needed} tokens; set "
+                         f"model.max_answer_tokens >= {needed} (or a smaller task.params.{parameter})")
+    longest = max(len(q.prompt.split()) for q in task.questions("eval") + task.questions("train"))
+    if longest + needed + 1 > config.model.n_positions:
+        raise ValueError(f"task.params.{parameter}: questions of {longest} tokens plus answers of {needed} do not "
+                         f"fit the student's context (model.n_positions={config.model.n_positions})")
 
 
 class Amplifier:

@@ -82,12 +82,15 @@ def h_program(task: Task, question: Question) -> Program:
 
 
 class DirectDecomposer:
-    """No decomposition. The student is asked in the task's own prompt format; an LLM gets `llm_text`."""
+    """No decomposition. The student is asked in the task's own prompt format; an LLM gets `llm_text`. With
+    `leaves_of` (a task; `amplify.leaves_by_h`), questions its H answers without subquestions get H's answer."""
 
-    def __init__(self, student: bool) -> None:
-        self.student, self.failures = student, {}
+    def __init__(self, student: bool, leaves_of: Task | None = None) -> None:
+        self.student, self.failures, self.leaves_of = student, {}, leaves_of
 
     def program(self, question: Question, depth: int = 1) -> Program:
+        if self.leaves_of is not None:
+            return _leaf_or_ask(self.leaves_of, question)
         if self.student:
             return _ask(question)
         from decomposition.decomposers import DirectDecomposer as Direct
@@ -119,6 +122,15 @@ class LLMPlanDecomposer:
 
     def overseer(self, answerer_version: str) -> str:
         return f"H:llm:{answerer_version}"
+
+
+def _leaf_or_ask(task: Task, q: Question) -> Program:
+    """H's own answer when H answers `q` without subquestions (a leaf), else the answerer's direct answer."""
+    try:
+        next(task.decompose(q))
+    except StopIteration as stop:
+        return stop.value
+    return (yield from _ask(q))
 
 
 def _ask(q: Question) -> Program:
@@ -203,6 +215,7 @@ def decomposer_provider(name: str) -> DecomposerProvider:
 
 register_decomposer("task", DecomposerProvider(build=lambda cfg, task, answerer: TaskDecomposer(task),
                                                check=_check_task))
-register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answerer: DirectDecomposer(answerer.student)))
+register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answerer: DirectDecomposer(
+    answerer.student, task if cfg.leaves_by_h else None)))
 register_decomposer("llm", DecomposerProvider(build=lambda cfg, task, answerer: LLMPlanDecomposer(cfg),
                                               check=_check_llm))

@@ -15,7 +15,7 @@ from typing import Any
 from ida.errors import RunDirError
 from ida.faults import kill_point
 from ida.store.rows import ExampleRow
-from ida.store.schema import SCHEMA
+from ida.store.schema import migrate
 
 
 class RunTables:
@@ -28,7 +28,7 @@ class RunTables:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=30000")
-            self._db.executescript(SCHEMA)
+            migrate(self._db)
         except sqlite3.DatabaseError as err:  # empty is fine (a new store); truncated or overwritten is not
             raise RunDirError(f"{self.path}: not a usable IDA store ({err}); restore it from a copy or start a "
                               "new run") from None

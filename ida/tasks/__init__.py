@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ida.tasks.addition import AdditionTask
 from ida.tasks.assignments import AssignmentsTask
 from ida.tasks.base import UNKNOWN, HProgram, Question, Task, ask, drive, parse_int
 from ida.tasks.permutation import PermutationTask
@@ -19,10 +20,12 @@ TASKS: dict[str, type] = {
 }
 # Tasks over a researcher's own data (no H program, no generator of their own): known to `make_task` by name.
 DATA_TASKS: dict[str, type] = {QATask.name: QATask}
+# Tasks whose question space has no end (no world, no facts): train and eval are disjoint draws, eval is held out.
+OPEN_TASKS: dict[str, type] = {AdditionTask.name: AdditionTask}
 
 
 # Every task name: the two dicts above, `register_task`'s, `ida.tasks` entry points and `module:attr` paths.
-TASK_REGISTRY = task_registry(TASKS, DATA_TASKS)
+TASK_REGISTRY = task_registry(TASKS, DATA_TASKS, OPEN_TASKS)
 
 
 def register_task(name: str, task: type | Any) -> None:
@@ -37,7 +40,8 @@ def make_task(name: str, **params: Any) -> Task:
 
 
 __all__ = [
-    "DATA_TASKS", "TASKS", "UNKNOWN", "AssignmentsTask", "HProgram", "PermutationTask", "QATask", "Question",
+    "AdditionTask", "DATA_TASKS", "OPEN_TASKS", "TASKS", "UNKNOWN", "AssignmentsTask", "HProgram", "PermutationTask",
+    "QATask", "Question",
     "ShortestPathTask", "TASK_REGISTRY", "Task",
     "UnionFindTask", "WildcardTask", "WorldTask", "ask", "check_questions", "drive",
     "make_task", "parse_int", "register_task",

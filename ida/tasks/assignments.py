@@ -136,6 +136,23 @@ class AssignmentsTask(WorldTask[Assignments, int]):
             return UNKNOWN
         return str(self.table[a][b])
 
+    def _evidence(self, world: Assignments, parsed: int) -> list[str]:
+        """The assignments vI depends on (its own first, then breadth first) and the table entries H uses,
+        written `f a b = c` (the table is H's fixed knowledge, never in a context)."""
+        facts, table, seen, queue = [], [], {parsed}, [parsed]
+        while queue:
+            v = queue.pop(0)
+            if v in world.base:
+                facts.append(f"v{v} = {world.base[v]}")
+                continue
+            y, z = world.defs[v]
+            facts.append(f"v{v} = v{y} v{z}")
+            a, b = world.value[y], world.value[z]
+            table.append(f"f {a} {b} = {self.table[a][b]}")
+            queue += [u for u in (y, z) if u not in seen]
+            seen.update((y, z))
+        return facts + table
+
     def _tokens(self) -> list[str]:
         return ["val", *(f"v{i}" for i in range(self.n_vars)), *numbers(0, self.n_values - 1)]
 

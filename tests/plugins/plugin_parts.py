@@ -49,6 +49,11 @@ class DuplicateIds(Ones):
         return [*self.all, self.all[0]]
 
 
+class NoTrainQuestions(Ones):
+    def questions(self, split):
+        return [] if split == "train" else self.all
+
+
 class OddDifficulty(Ones):
     def difficulties(self):
         return [1]

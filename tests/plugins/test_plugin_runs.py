@@ -23,6 +23,7 @@ ROOT = Path(__file__).parents[2]
     ("DuplicateIds", "task.name: task 'DuplicateIds': questions('train') has duplicate id 'ones:0'"),
     ("OddDifficulty", "task.name: task 'OddDifficulty': question 'ones:00' (train) has difficulty 2, not among "
                       "difficulties() [1]"),
+    ("NoTrainQuestions", "task.name: task 'NoTrainQuestions': questions('train') is empty"),
 ])
 def test_a_task_with_bad_questions_is_refused_before_the_run_dir_exists(tmp_path, cls, message):
     config = ida.load_config(None, [f"task.name=plugin_parts:{cls}"])
