@@ -1,7 +1,8 @@
 """The CLI's one error handler: every command runs inside `HandledGroup.invoke`, which turns the project's errors
 (`IDAError`: config, run dir, lock, empty phase, distillation) and the file/OS/YAML/SQLite errors a user can cause
-into one red line on stderr (the message itself, which names the file or field) and exit code 2. Anything else is a bug: one line too (exit 1), with the hint to rerun
-with `--debug`, which re-raises every error with its traceback."""
+into one red line on stderr (the message itself, which names the file or field) and exit code 2. Anything else
+is a bug: one line too (exit 1), with the hint to rerun with `--debug`, which re-raises every error with its
+traceback."""
 
 from __future__ import annotations
 
