@@ -126,7 +126,7 @@ def test_a_distillation_error_fails_the_run_with_its_reason_and_resume_continues
     result = CliRunner().invoke(app, ["run", "--run-dir", str(tmp_path), "--quiet", "--set", "max_cycles=1",
                                       "--set", "distill.lr=1e30", *sum([["--set", o] for o in FAST[:5]], [])])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
-    [run_dir] = list(tmp_path.iterdir())
+    [run_dir] = list(tmp_path.glob("[!.]*"))  # not the baseline cache
     report = json.loads(CliRunner().invoke(app, ["report", str(run_dir), "--json"]).output)
     assert report["status"] == "failed" and "nothing promoted" in report["reason"]
     result = CliRunner().invoke(app, ["resume", str(run_dir), "--quiet", "--set", "distill.lr=0.003"])

@@ -44,7 +44,7 @@ def test_an_endpoint_outage_fails_amplify_and_resume_retries_it(tmp_path, monkey
     rc, out = ida("run", "--run-dir", tmp_path, "--quiet", *sets(FAST + ["max_cycles=1", "eval.baseline=false"]
                                                               + OUTAGE))
     assert rc == 2 and "cycle 1 amplify: 0 usable examples" in out, out
-    [run_dir] = list(tmp_path.iterdir())
+    [run_dir] = list(tmp_path.glob("[!.]*"))  # not the baseline cache
     rep = report(run_dir)
     assert rep["status"] == "failed" and "0 usable examples" in rep["reason"]
     record = read_run(run_dir)
@@ -60,7 +60,7 @@ def test_an_empty_review_fails_unless_the_config_lets_the_cycle_proceed(tmp_path
     empty = ["max_cycles=1", "eval.baseline=false", "review.policy=human", "review.quota=0", "review.wait=false"]
     rc, out = ida("run", "--run-dir", tmp_path, "--quiet", *sets(FAST + empty))
     assert rc == 2 and "cycle 1 review: the dataset is empty" in out, out
-    [run_dir] = list(tmp_path.iterdir())
+    [run_dir] = list(tmp_path.glob("[!.]*"))  # not the baseline cache
     assert report(run_dir)["status"] == "failed"
     rc, out = ida("resume", run_dir, "--quiet", "--set", "cycle.on_empty=skip")
     assert rc == 0, out

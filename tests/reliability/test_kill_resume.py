@@ -22,6 +22,12 @@ POINTS = ([f"{when}:{c}:{p}" for c in (1, 2) for p in PHASES for when in ("befor
 STARTUP = ["startup:store", "startup:built"]
 
 
+def the_run(root: Path) -> Path:
+    """The run folder under `root` (not the start-up temp folders nor the baseline cache, `.cache`)."""
+    [run_dir] = [p for p in root.iterdir() if not p.name.startswith(".")]
+    return run_dir
+
+
 def numbers(run_dir: Path) -> dict:
     """Everything a resumed run must reproduce: accuracies, datasets, checkpoints (hashes), baseline."""
     report = build_report(run_dir)
@@ -42,14 +48,13 @@ def reference(zygote, tmp_path_factory):
     root = tmp_path_factory.mktemp("reference")
     [(rc, out)] = zygote.run((run_args(root), {}))
     assert rc == 0, out
-    return numbers(next(root.iterdir()))
+    return numbers(the_run(root))
 
 
 def killed_run(zygote, root: Path, point: str) -> Path:
     [(rc, out)] = zygote.run((run_args(root), {"IDA_KILL_AT": point}))
     assert rc == -9, f"{point}: not killed (rc {rc}):\n{out}"
-    [run_dir] = [p for p in root.iterdir() if not p.name.startswith(".")]
-    return run_dir
+    return the_run(root)
 
 
 def resume(zygote, run_dir: Path, *extra: str, env: dict | None = None) -> tuple[int, str]:
@@ -65,7 +70,7 @@ def test_kill_then_resume_gives_the_reference_numbers(zygote, reference, tmp_pat
     results = zygote.run(*[(run_args(root), {"IDA_KILL_AT": point}) for root, point in zip(roots, pair)])
     for (rc, out), point in zip(results, pair):
         assert rc == -9, f"{point}: not killed (rc {rc}):\n{out}"
-    dirs = [next(p for p in root.iterdir() if not p.name.startswith(".")) for root in roots]
+    dirs = [the_run(root) for root in roots]
     for d in dirs:
         assert build_report(d)["status"] == "interrupted"  # stored running, nobody holds the lock
     for (rc, out), point in zip(zygote.run(*[(["resume", str(d), "--quiet"], {}) for d in dirs]), pair):
@@ -82,8 +87,8 @@ def test_kill_during_startup_leaves_no_half_run(zygote, reference, tmp_path, poi
     assert [p.name.startswith(".") and p.name.endswith(".tmp") for p in tmp_path.iterdir()] == [True]
     [(rc, out)] = zygote.run((run_args(tmp_path), {}))  # a new run in the same root: the dead start-up is cleared
     assert rc == 0, out
-    [run_dir] = list(tmp_path.iterdir())
-    assert numbers(run_dir) == reference
+    assert not list(tmp_path.glob(".*.tmp"))
+    assert numbers(the_run(tmp_path)) == reference
 
 
 def test_kill_mid_config_rewrite_keeps_a_whole_config(zygote, reference, tmp_path):
