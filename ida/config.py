@@ -26,6 +26,14 @@ class TaskConfig(Section):
     params: dict[str, Any] = Field(default_factory=dict, description="Task size parameters passed to the task's constructor, e.g. {n_items: 32, max_k: 8}; empty: the task's own defaults.")
 
 
+class FewShot(Section):
+    question: str = Field(description="A prompt as the task writes it, e.g. 'perm 3 ^ 2 ='.")
+    answer: str = Field(description="Its answer.")
+
+
+TINY_FIELDS = ("n_layer", "n_embd", "n_head", "n_positions", "dropout")
+
+
 class ModelConfig(Section):
     n_layer: int = Field(2, ge=1, description="Transformer layers of the student (GPT-2 architecture, built in-process).")
     n_embd: int = Field(128, ge=8, description="Hidden width of the student.")
@@ -34,6 +42,27 @@ class ModelConfig(Section):
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on embeddings, attention and residuals (GPT-2's three pdrops). 0 by default: the in-weights tasks are memorisation, which dropout slows several-fold.")
     max_answer_tokens: int = Field(4, ge=1, description="Most tokens generated for one answer (greedy).")
     answer_batch_size: int = Field(512, ge=1, description="Prompts per forward pass when answering.")
+    pretrained: str | None = Field(None, description="A causal LM as M_0 instead of the built-in GPT-2: a local save_pretrained dir or a hub id (normal from_pretrained cache; HF_HUB_OFFLINE=1 uses the cache only). Its own tokenizer, EOS and context length are used; n_layer, n_embd, n_head, n_positions and dropout must then stay at their defaults.")
+    revision: str | None = Field(None, description="pretrained: hub revision (branch, tag or commit); None: the default branch.")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field("auto", description="pretrained: weight dtype; auto: bfloat16 on a CUDA device that supports it, else float32 (training needs fp32 weights on CPU).")
+    attn_implementation: str | None = Field(None, description="pretrained: transformers attention implementation (eager, sdpa, flash_attention_2); None: the library's choice.")
+    trust_remote_code: bool = Field(False, description="pretrained: allow the checkpoint's own modelling code (runs code from the checkpoint).")
+    prompt_format: Literal["plain", "chat"] = Field("plain", description="How prompts are rendered: plain (the task's prompt text; a space before the answer for subword tokenizers) or chat (the tokenizer's chat template with the generation prompt; needs a template). The same rendering is used in training, amplification, evaluation, on-policy sampling and the teachers' prompts.")
+    system_prompt: str | None = Field(None, description="Text before every prompt (chat: the system message; plain: a first line).")
+    few_shot: list[FewShot] = Field(default_factory=list, description="Worked examples shown before every prompt (chat: user/assistant turns; plain: 'question answer' lines).")
+
+    @model_validator(mode="after")
+    def _pretrained_or_tiny(self) -> ModelConfig:
+        if self.pretrained is not None:
+            if not self.pretrained.strip():
+                raise ValueError("pretrained: empty; give a checkpoint dir or a hub id")
+            for name in TINY_FIELDS:
+                if getattr(self, name) != type(self).model_fields[name].default:
+                    raise ValueError(f"{name}: only for the built-in GPT-2; model.pretrained sets the architecture "
+                                     f"(leave {name} at its default)")
+        elif self.prompt_format == "chat":
+            raise ValueError("prompt_format: chat needs model.pretrained (the built-in tokenizer has no chat template)")
+        return self
 
 
 class AmplifyConfig(Section):
@@ -88,7 +117,8 @@ class LoraConfig(Section):
     r: int = Field(8, ge=1, description="LoRA rank.")
     alpha: float = Field(16.0, gt=0, description="LoRA scaling numerator (scale = alpha / r).")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LoRA input.")
-    target_modules: list[str] = Field(default_factory=lambda: ["c_attn"], description="Module names to adapt (GPT-2: c_attn, c_proj, c_fc).")
+    target_modules: list[str] | None = Field(None, description="Module names to adapt (GPT-2: c_attn, c_proj, c_fc; Llama/Qwen: q_proj, k_proj, v_proj, o_proj, ...; [all-linear]: every linear layer but the output head). None: c_attn for GPT-2, all-linear for any other architecture.")
+    save: Literal["merged", "adapter"] = Field("merged", description="What a cycle's checkpoint holds: merged (the adapters merged into full weights) or adapter (the adapter alone, naming its base checkpoint by path and content hash; loaded by merging onto the base).")
 
 
 class DistillConfig(Section):
@@ -107,6 +137,7 @@ class DistillConfig(Section):
     max_grad_norm: float | None = Field(None, gt=0, description="Clip the gradient norm to this; None: no clipping.")
     length_buckets: int = Field(1, ge=1, description="Draw each step's examples from one of this many length buckets (less padding when lengths vary); 1: uniform over the dataset.")
     bf16: bool = Field(True, description="bf16 autocast when training on CUDA (ignored on CPU).")
+    gradient_checkpointing: bool = Field(False, description="Recompute activations in the backward pass (less memory, ~30% more compute); for long prompts on a GPU.")
     lora: LoraConfig = Field(default_factory=LoraConfig, description="Optional LoRA adapters through peft.")
     init: Literal["continue", "fresh"] = Field("continue", description="Start each cycle's student from M_n (continue) or from a fresh initialisation.")
 
