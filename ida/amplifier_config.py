@@ -15,6 +15,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ida.models.openai_api import OpenAIConfig
+from ida.models.vllm import VLLMConfig
+
+STUDENT_KINDS = ("local", "vllm")  # answerers that are the student M_n itself
 
 
 class _Section(BaseModel):
@@ -22,8 +25,9 @@ class _Section(BaseModel):
 
 
 class AnswererConfig(_Section):
-    kind: Literal["local", "openai", "langchain"] = Field("local", description="Who answers during amplification: local (the current student M_n, the IDA default), openai (an OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from `langchain_factory`). The distilled student is always the local model.")
+    kind: Literal["local", "vllm", "openai", "langchain"] = Field("local", description="Who answers during amplification: local (the current student M_n, the IDA default), vllm (M_n in an in-process vLLM engine, reloaded each cycle; GPU, the vllm extra), openai (an OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from `langchain_factory`). The distilled student is always the local model.")
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description="kind=openai: endpoint, model and request settings; base_url and the key come from OPENAI_BASE_URL / OPENAI_API_KEY when unset.")
+    vllm: VLLMConfig = Field(default_factory=VLLMConfig, description="kind=vllm: engine settings.")
     langchain_factory: str | None = Field(None, description="kind=langchain: import path `module:function` of a function that returns a langchain_core BaseChatModel.")
     langchain_kwargs: dict[str, Any] = Field(default_factory=dict, description="kind=langchain: keyword arguments passed to the factory.")
     langchain_max_concurrency: int = Field(8, ge=1, description="kind=langchain: most requests in flight at once.")

@@ -20,8 +20,10 @@ from typing import Any
 from decomposition import Program, WaveStats
 from decomposition.recursive import recursive_program
 from ida.amplify import AmplifiedExample, amplify
+from ida.amplifier_config import STUDENT_KINDS
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
+from ida.models.student import check_student
 from ida.tasks import UNKNOWN, Question, Task
 
 USAGE_KEYS = ("requests", "retries", "failures", "prompt_tokens", "completion_tokens", "cost")
@@ -30,6 +32,7 @@ USAGE_KEYS = ("requests", "retries", "failures", "prompt_tokens", "completion_to
 def preflight(config: RunConfig, task: Task) -> None:
     """Raise ValueError (naming the config field) for a config this task cannot run, before any work."""
     amp = config.amplify
+    check_student(config)  # model.pretrained, LoRA targets, vLLM: each a one-line error before any work
     if amp.decomposer == "task" and not getattr(task, "can_decompose", True):
         raise ValueError(f"amplify.decomposer: task {task.name!r} has no H program of its own; "
                          "set amplify.decomposer to llm (with an LLM answerer) or direct")
@@ -52,8 +55,11 @@ class Amplifier:
 
     def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer, filter_unsure: bool = False) -> None:
         self.cfg, self.task = cfg, task
-        self.answerer = student if cfg.answerer.kind == "local" else build_llm_answerer(cfg)
-        if filter_unsure and cfg.min_confidence is not None and cfg.answerer.kind == "local":
+        self._owned = None if cfg.answerer.kind == "local" else build_llm_answerer(cfg, student)
+        self.answerer = student if self._owned is None else self._owned
+        if getattr(task, "answer_parser", None) is not None and cfg.answerer.kind in STUDENT_KINDS:
+            self.answerer = ParsedAnswerer(self.answerer, task.answer_parser)  # H reads "It is 17." as 17
+        if filter_unsure and cfg.min_confidence is not None and cfg.answerer.kind in STUDENT_KINDS:
             self.answerer = ConfidentAnswerer(self.answerer, cfg.min_confidence)
         self.failures: dict[str, list[tuple[str, str]]] = {}  # question id -> (question text, reason)
         self._decomposer: Any = None
@@ -85,7 +91,7 @@ class Amplifier:
             expand = lambda item: self.task.decompose(item) if isinstance(item, Question) else None  # noqa: E731
             return recursive_program(self.task.decompose(q), expand, depth)
         if kind == "direct":
-            if self.cfg.answerer.kind == "local":
+            if self.cfg.answerer.kind in STUDENT_KINDS:
                 return _ask(q)  # the student sees the task's own prompt format
             from decomposition.decomposers import DirectDecomposer
 
@@ -100,14 +106,14 @@ class Amplifier:
     def take_usage(self) -> dict[str, float] | None:
         """Usage since the last call (and reset it); None when the answerer is the local student."""
         usage = getattr(self.answerer, "usage", None)
-        if usage is None or self.cfg.answerer.kind == "local":
+        if usage is None or self.cfg.answerer.kind in STUDENT_KINDS:
             return None
         snapshot = usage.reset()
         return {key: float(getattr(snapshot, key)) for key in USAGE_KEYS}
 
     def close(self) -> None:
-        if self.cfg.answerer.kind != "local" and hasattr(self.answerer, "close"):
-            self.answerer.close()
+        if self._owned is not None and hasattr(self._owned, "close"):
+            self._owned.close()
 
     def __enter__(self) -> Amplifier:
         return self
@@ -136,8 +142,23 @@ class ConfidentAnswerer:
         return out
 
 
-def build_llm_answerer(cfg: AmplifyConfig) -> Answerer:
+class ParsedAnswerer:
+    """The student's answers as the task reads them (`Task.answer_parser`, set for pretrained students), so H's
+    programs see "17" where the model said "The answer is 17."."""
+
+    def __init__(self, inner: Answerer, parser: Callable[[str], str]) -> None:
+        self.inner, self.parser, self.version = inner, parser, inner.version
+
+    def answer(self, prompts: list[str]) -> list[Answer]:
+        return [a if a.failed else Answer(self.parser(a.text), a.logprobs) for a in self.inner.answer(prompts)]
+
+
+def build_llm_answerer(cfg: AmplifyConfig, student: Answerer | None = None) -> Answerer:
     a = cfg.answerer
+    if a.kind == "vllm":
+        from ida.models.vllm import VLLMAnswerer
+
+        return VLLMAnswerer(student, a.vllm)
     if a.kind == "openai":
         from ida.models.openai_api import OpenAIAnswerer
 
@@ -182,7 +203,7 @@ def _import(path: str) -> Any:
         raise ValueError(f"amplify.answerer.langchain_factory: cannot import {path!r} ({err})") from None
 
 
-def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str], run_id: str, cycle: int,
+def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str] | None, run_id: str, cycle: int,
                  phase: str) -> tuple[dict, dict, Any]:
     """What the amplify (or evaluate) phase stores about its amplifier: result fields, metrics, and a writer of
     one event per failed example and per rejected plan (for `Store.finish_phase(also=...)`, so the events land
@@ -192,7 +213,8 @@ def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str], run
     usage = amplifier.take_usage()
     failures = {qid: reasons for qid, reasons in amplifier.failures.items()}
     failed = [(e.question.id, e.error) for e in examples if e.answer is None]
-    unknown = sum(tok not in vocabulary for e in examples if e.usable for tok in e.answer.split())
+    unknown = (0 if vocabulary is None else  # None: a subword tokenizer, where no word is unknown
+               sum(tok not in vocabulary for e in examples if e.usable for tok in e.answer.split()))
     result: dict[str, Any] = {"answerer": amplifier.answerer.version, "overseer": amplifier.overseer,
                               **({"unsure_subanswers": amplifier.answerer.filtered}
                                  if isinstance(amplifier.answerer, ConfidentAnswerer) else {}),

@@ -77,7 +77,7 @@ class AmplifyConfig(Section):
 
     @model_validator(mode="after")
     def _llm_plans_need_an_llm(self) -> AmplifyConfig:
-        if self.decomposer == "llm" and self.answerer.kind == "local":
+        if self.decomposer == "llm" and self.answerer.kind in ("local", "vllm"):
             raise ValueError("decomposer: llm needs answerer.kind openai or langchain (the local student cannot write plans)")
         return self
 
@@ -119,6 +119,12 @@ class LoraConfig(Section):
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LoRA input.")
     target_modules: list[str] | None = Field(None, description="Module names to adapt (GPT-2: c_attn, c_proj, c_fc; Llama/Qwen: q_proj, k_proj, v_proj, o_proj, ...; [all-linear]: every linear layer but the output head). None: c_attn for GPT-2, all-linear for any other architecture.")
     save: Literal["merged", "adapter"] = Field("merged", description="What a cycle's checkpoint holds: merged (the adapters merged into full weights) or adapter (the adapter alone, naming its base checkpoint by path and content hash; loaded by merging onto the base).")
+
+    @model_validator(mode="after")
+    def _adapter_needs_lora(self) -> LoraConfig:
+        if self.save == "adapter" and not self.enabled:
+            raise ValueError("save: adapter needs lora.enabled: true")
+        return self
 
 
 class DistillConfig(Section):

@@ -21,6 +21,7 @@ from ida.distill.data import Example, read_jsonl, supervised_examples, write_jso
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
 from ida.evaluate import evaluate_amplified, evaluate_student, is_right
+from ida.models.checkpoint import AdapterCheckpoint
 from ida.models.local import LocalModel
 from ida.progress import RunProgress
 from ida.review import review_examples
@@ -29,6 +30,7 @@ from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase,
                         wait_for_signoff)
 from ida.store import Store
 from ida.tasks import Task, make_task
+from ida.tasks.answers import lenient_answers
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
 BASELINE_CYCLE = 0  # the supervised baseline's phase and metrics are kept under cycle 0
@@ -51,7 +53,7 @@ class Run:
     def load_model(self, path: Path, version: str) -> LocalModel:
         m = self.config.model
         return LocalModel.load(path, version=version, max_answer_tokens=m.max_answer_tokens,
-                               batch_size=m.answer_batch_size)
+                               batch_size=m.answer_batch_size, cfg=m)
 
     def phase_done(self, cycle: int, phase: str) -> dict | None:
         return self.store.phase_result(self.id, cycle, phase)
@@ -83,7 +85,10 @@ def open_run(run_dir: Path, progress: RunProgress | None = None) -> Run:
 
 def build_task(config: RunConfig) -> Task:
     t = config.task
-    return make_task(t.name, form=t.form, seed=t.seed, **t.params)
+    task = make_task(t.name, form=t.form, seed=t.seed, **t.params)
+    if config.model.pretrained is not None:
+        lenient_answers(task)  # a pretrained LM's "The answer is 17." scores as 17 where the task allows it
+    return task
 
 
 def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
@@ -121,8 +126,8 @@ def amplify_phase(run: Run, cycle: int) -> None:
         amp.take_usage()  # usage is counted per cycle
         examples = amp.amplify(questions,
                                on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
-        extra, metrics, events = phase_record(amp, examples, set(model.tokenizer.get_vocab()), run.id, cycle,
-                                              "amplify")
+        vocabulary = None if run.config.model.pretrained else set(model.tokenizer.get_vocab())
+        extra, metrics, events = phase_record(amp, examples, vocabulary, run.id, cycle, "amplify")
     rows = [{"question_id": e.question.id, "difficulty": e.question.difficulty, "prompt": e.question.prompt,
              "answer": e.answer, "true_answer": run.task.true_answer(e.question), "graph": e.graph.to_json(),
              "provenance": {**e.provenance, "error": e.error}} for e in examples]
@@ -165,7 +170,9 @@ def review_phase(run: Run, cycle: int) -> None:
 
 def distill_phase(run: Run, cycle: int) -> None:
     cfg = run.config
-    if cfg.distill.init == "fresh":
+    if cfg.distill.init == "fresh" and cfg.model.pretrained is not None:
+        model = run.load_model(run.checkpoint(0), "M0")  # fresh for a pretrained student: back to M_0
+    elif cfg.distill.init == "fresh":
         model = LocalModel.build(cfg.model, run.task.vocabulary(), seed=cfg.seed * 10007 + cycle)
     else:
         model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
@@ -184,7 +191,8 @@ def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: 
         trained = train(model.model, model.tokenizer, dataset, distill or run.config.distill, seed=seed,
                         steps=steps, on_step=lambda s, loss: bar.update(completed=s, info=f"loss {loss:.3f}"),
                         teacher=teacher)
-    digest = save_atomic(model, out)
+    saved = model if trained.adapter is None else AdapterCheckpoint(trained.adapter, model.tokenizer, model.path, out)
+    digest = save_atomic(saved, out)
     return {"train_steps": trained.steps, "train_examples": len(dataset), "final_loss": trained.final_loss,
             "checkpoint_sha256": digest, "seconds": trained.seconds}
 
@@ -235,7 +243,7 @@ def run_baseline(run: Run) -> None:
     run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result, metrics={"supervised": accuracy})
 
 
-def save_atomic(model: LocalModel, out: Path) -> str:
+def save_atomic(model: LocalModel | AdapterCheckpoint, out: Path) -> str:
     """Save into a temp dir then rename, so a kill mid-save never leaves a half checkpoint at `out`."""
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,7 @@ from collections import defaultdict
 from ida.amplifiers import Amplifier
 from ida.models.base import Answerer
 from ida.tasks import Question, Task
+from ida.tasks.answers import parsed
 
 
 def accuracy_by_difficulty(task: Task, questions: list[Question], answers: list[str | None]) -> dict[int, float]:
@@ -27,7 +28,7 @@ def is_right(task: Task, question: Question, answer: str | None) -> bool:
     if check is not None:
         return bool(check(question, answer))
     truth = task.true_answer(question)
-    return truth is not None and answer == truth
+    return truth is not None and parsed(task, answer) == truth
 
 
 def evaluate_student(task: Task, model: Answerer, questions: list[Question]) -> dict[int, float]:
