@@ -219,8 +219,19 @@ def validate(data: dict[str, Any]) -> RunConfig:
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in err.errors()]
+        lines = [f"  {_where(e)} (got {e.get('input')!r})" for e in err.errors()]
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
+
+
+def _where(error: dict) -> str:
+    """"a.b: message"; a section's validator that names its field ("n_layer: ...") gives "model.n_layer: ..."."""
+    path, msg = ".".join(str(p) for p in error["loc"]), error["msg"]
+    if error["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        head, sep, rest = msg.partition(": ")
+        if sep and head.replace(".", "").replace("_", "").isalnum() and path:
+            return f"{path}.{head}: {rest}"
+    return f"{path}: {msg}"
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
