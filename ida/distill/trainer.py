@@ -82,7 +82,9 @@ def train(model, tokenizer, examples: list[Example], cfg: DistillConfig, seed: i
     if needs_teacher(cfg) and teacher is None:
         raise ValueError(f"distill.objective={cfg.objective} needs a teacher model")
     torch.manual_seed(seed)
-    accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 and torch.cuda.is_available() else "no")
+    cuda = torch.cuda.is_available()
+    # cpu=True without CUDA: several processes (accelerate launch / torchrun) then talk over gloo
+    accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cfg.bf16 and cuda else "no")
     loop = _Loop(model, tokenizer, examples, cfg, weights, seed, accelerator, teacher)
     model.train()
     losses, metrics, start = [], defaultdict(list), time.perf_counter()
@@ -172,6 +174,10 @@ class _Loop:
             for name, part in parts.items():
                 value = part.reverse_kl_sum if name == "on_policy" else part.sum_loss
                 sums[name] += float(value.detach()) / max(int(n_totals[name]), 1)
+        if acc.num_processes > 1:  # each rank summed its own share of the step's loss: report the whole step's
+            names = sorted(sums)
+            totals = acc.reduce(torch.tensor([sums[n] for n in names], device=acc.device), "sum").tolist()
+            sums = defaultdict(float, zip(names, totals))
         if cfg.max_grad_norm is not None:
             norm = acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
             if not math.isfinite(float(norm)):

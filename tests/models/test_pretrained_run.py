@@ -26,7 +26,8 @@ from tests.models.tiny_lm import save_checkpoint
 
 PERM = ["task.params={n_items: 6, max_k: 2}"]
 FAST = ["distill.steps=8", "distill.batch_size=16", "distill.lr=0.003", "max_cycles=2", "eval.baseline_steps=4",
-        "model.max_answer_tokens=3", "safety.probe_size=8", "safety.retention_size=8"]
+        "model.max_answer_tokens=3", "safety.probe_size=8", "safety.retention_size=8",
+        "tracking.plot=false"]
 QA_ROWS = [{"id": f"q{i}", "question": f"What is {i} plus {i % 3}?", "answer": str(i + i % 3),
             "difficulty": 1 + i % 2} for i in range(12)]
 
