@@ -89,3 +89,9 @@ def test_tiny_gpt2_fields_conflict_with_pretrained(field):
 def test_chat_needs_a_pretrained_model():
     with pytest.raises(ConfigError, match="model.prompt_format: chat needs model.pretrained"):
         load_config(None, ["model.prompt_format=chat"])
+
+
+def test_the_gpu_config_validates():
+    cfg = load_config("configs/pretrained-lora.yaml")
+    assert cfg.model.pretrained == "Qwen/Qwen2.5-0.5B-Instruct" and cfg.amplify.answerer.kind == "vllm"
+    assert cfg.distill.lora.enabled and cfg.distill.lora.save == "adapter"
