@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 
+from ida.models.prompts import student_tokenizer
+
 IGNORE = -100  # label value that never reaches the loss (prompt and padding positions)
 
 
@@ -79,8 +81,6 @@ def tokenize(examples: list[Example], tokenizer, max_length: int) -> TokenizedSe
     the answer's tokens are the ones generation emits after the same prompt, ending with the stop token."""
     if not examples:
         raise ValueError("cannot distill on an empty dataset (every example was rejected or failed?)")
-    from ida.models.prompts import student_tokenizer
-
     tokenizer = student_tokenizer(tokenizer)
     prompts = [tokenizer.encode(e.prompt) for e in examples]
     answers = [tokenizer.encode_answer(e.target) for e in examples]

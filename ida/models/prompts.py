@@ -47,6 +47,8 @@ class StudentTokenizer:
             raise ValueError("model: the tokenizer has no EOS token (set eos_token in its tokenizer_config.json)")
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "raw":  # copy/pickle probe dunders before `raw` exists
+            raise AttributeError(name)
         return getattr(self.raw, name)
 
     def __len__(self) -> int:

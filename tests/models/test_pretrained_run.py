@@ -76,11 +76,13 @@ def test_permutation_with_a_llama_student_plain(tmp_path):
 
 
 @pytest.mark.slow
-def test_qa_direct_with_a_qwen2_student_in_chat_format(tmp_path):
+@pytest.mark.parametrize("arch, architecture, fmt", [("qwen2", "Qwen2ForCausalLM", "chat"),
+                                                     ("llama", "LlamaForCausalLM", "plain")])
+def test_qa_direct_plain_and_chat(tmp_path, arch, architecture, fmt):
     task = qa_task(tmp_path)
-    ckpt = checkpoint(tmp_path, "qwen2", task, chat=True)
-    run = run_pretrained(tmp_path, ckpt, task + ["model.prompt_format=chat", "model.system_prompt=Answer briefly."])
-    check_cycles(run, "qwen2", "Qwen2ForCausalLM")
+    ckpt = checkpoint(tmp_path, arch, task, chat=fmt == "chat", bos=arch == "llama")
+    run = run_pretrained(tmp_path, ckpt, task + [f"model.prompt_format={fmt}", "model.system_prompt=Answer briefly."])
+    check_cycles(run, arch, architecture)
     assert run.store.phase_result(run.id, 0, "baseline")["train_steps"] == 4  # supervised, same template
     rows = run.store.examples(run.id, 1)
     assert rows and all(r["answer"] is not None for r in rows)  # the student's own raw answers are the targets
