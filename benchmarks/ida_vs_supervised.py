@@ -35,9 +35,10 @@ from pathlib import Path
 import torch
 
 from ida.config import load_config
-from ida.cycle import build_task, execute, start_run
+from ida.cycle import execute
+from ida.run import build_task, start_run
 from ida.progress import RunProgress
-from ida.report import build_report
+from ida.reporting.capability import build_report
 
 TASKS = ("permutation", "assignments", "wildcard", "shortest_path", "union_find")
 TASK_SETTINGS: dict[str, dict] = {"wildcard": {"cycles": 12, "set": ["task.params={length: 5}"]},

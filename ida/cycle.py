@@ -9,86 +9,24 @@ CPU-sized run (the embedded default, about two minutes on two cores):  `ida run`
 
 from __future__ import annotations
 
-import secrets
-import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from ida.amplifiers import Amplifier, phase_record, preflight
-from ida.config import DistillConfig, RunConfig, dump_config, load_config
+from ida.amplify import Amplifier, phase_record
+from ida.config import DistillConfig
 from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
 from ida.evaluate import evaluate_amplified, evaluate_student, is_right
 from ida.models.checkpoint import AdapterCheckpoint
 from ida.models.local import LocalModel
-from ida.progress import RunProgress
-from ida.review import review_examples
-from ida.review_human import UNREVIEWED, human_review
+from ida.review.human import UNREVIEWED
+from ida.review.policies import ReviewRequest
 from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase, promotion_held, signoffs,
                         wait_for_signoff)
-from ida.store import Store
-from ida.tasks import Task, make_task
-from ida.tasks.answers import lenient_answers
+from ida.run import BASELINE_CYCLE, Run, save_atomic
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
-BASELINE_CYCLE = 0  # the supervised baseline's phase and metrics are kept under cycle 0
-
-
-@dataclass
-class Run:
-    """An open run dir: its config, task, store and progress display."""
-
-    dir: Path
-    id: str
-    config: RunConfig
-    task: Task
-    store: Store
-    progress: RunProgress
-
-    def checkpoint(self, cycle: int) -> Path:
-        return self.dir / f"cycle-{cycle}" / "checkpoint"
-
-    def load_model(self, path: Path, version: str) -> LocalModel:
-        m = self.config.model
-        return LocalModel.load(path, version=version, max_answer_tokens=m.max_answer_tokens,
-                               batch_size=m.answer_batch_size, cfg=m)
-
-    def phase_done(self, cycle: int, phase: str) -> dict | None:
-        return self.store.phase_result(self.id, cycle, phase)
-
-
-def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None = None) -> Run:
-    """Create `runs_root/<run id>/` with its config, store and M_0."""
-    run_id = f"{config.task.name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-    task = build_task(config)
-    preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
-    run_dir = Path(runs_root) / run_id
-    run_dir.mkdir(parents=True)
-    (run_dir / "config.yaml").write_text(dump_config(config))
-    model = LocalModel.build(config.model, task.vocabulary(), seed=config.seed)
-    save_atomic(model, run_dir / "cycle-0" / "checkpoint")
-    store = Store(run_dir / "ida.sqlite")
-    store.create_run(run_id, config.task.name, dump_config(config))
-    return Run(run_dir, run_id, config, task, store, progress or RunProgress())
-
-
-def open_run(run_dir: Path, progress: RunProgress | None = None) -> Run:
-    run_dir = Path(run_dir)
-    if not (run_dir / "ida.sqlite").exists():
-        raise FileNotFoundError(f"{run_dir} is not a run dir (no ida.sqlite)")
-    config = load_config(run_dir / "config.yaml")
-    store = Store(run_dir / "ida.sqlite")
-    return Run(run_dir, store.run()["id"], config, build_task(config), store, progress or RunProgress())
-
-
-def build_task(config: RunConfig) -> Task:
-    t = config.task
-    task = make_task(t.name, form=t.form, seed=t.seed, **t.params)
-    if config.model.pretrained is not None:
-        lenient_answers(task)  # a pretrained LM's "The answer is 17." scores as 17 where the task allows it
-    return task
 
 
 def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
@@ -128,9 +66,7 @@ def amplify_phase(run: Run, cycle: int) -> None:
                                on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
         vocabulary = None if run.config.model.pretrained else set(model.tokenizer.get_vocab())
         extra, metrics, events = phase_record(amp, examples, vocabulary, run.id, cycle, "amplify")
-    rows = [{"question_id": e.question.id, "difficulty": e.question.difficulty, "prompt": e.question.prompt,
-             "answer": e.answer, "true_answer": run.task.true_answer(e.question), "graph": e.graph.to_json(),
-             "provenance": {**e.provenance, "error": e.error}} for e in examples]
+    rows = [e.to_row(run.task.true_answer(e.question)) for e in examples]
     right = sum(is_right(run.task, e.question, e.answer) for e in examples)
     result = {"examples": len(rows), "usable": sum(e.usable for e in examples),
               "failed": sum(e.answer is None for e in examples), "targets_right": right,
@@ -142,15 +78,11 @@ def review_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     by_id = {q.id: q for q in run.task.questions("train")}
     rows = run.store.examples(run.id, cycle)
-    items = [(by_id[r["question_id"]], r["answer"]) for r in rows]
-    seed = run.config.seed * 7919 + cycle
-    if run.config.review.policy == "human":
-        reviews, extra = human_review(run.store, run.id, cycle, rows, run.config.review, seed, run.progress,
-                                      app_hint=f"ida review {run.dir}")
-    else:
-        reviews, extra = review_examples(items, run.task, run.config.review, seed=seed), {}
+    request = ReviewRequest(run.store, run.id, cycle, rows, by_id, run.task, seed=run.config.seed * 7919 + cycle,
+                            progress=run.progress, app_hint=f"ida review {run.dir}")
+    reviews, extra = run.review_policy.review(request)
     verdicts = {r.question_id: r for r in reviews}
-    graphs = {r["question_id"]: r.get("graph") for r in rows}
+    graphs = {r.question_id: r.graph for r in rows}
     dataset = [Example(by_id[qid].prompt, r.target, qid, by_id[qid].difficulty,
                        teacher_prompt=amplified_prompt(graphs[qid], by_id[qid].prompt) if graphs.get(qid) else None)
                for qid, r in verdicts.items() if r.verdict != "reject" and r.target is not None]
@@ -158,8 +90,7 @@ def review_phase(run: Run, cycle: int) -> None:
     path = run.dir / f"cycle-{cycle}" / "dataset.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = write_jsonl(dataset, path)
-    updates = [{**r, "verdict": verdicts[r["question_id"]].verdict if r["question_id"] in verdicts else None,
-                "target": verdicts[r["question_id"]].target if r["question_id"] in verdicts else None}
+    updates = [r.reviewed(v.verdict, v.target) if (v := verdicts.get(r.question_id)) else r.reviewed(None, None)
                for r in rows]
     counts = {v: sum(r.verdict == v and r.reviewer != UNREVIEWED for r in reviews)
               for v in ("accept", "edit", "reject")}
@@ -170,10 +101,8 @@ def review_phase(run: Run, cycle: int) -> None:
 
 def distill_phase(run: Run, cycle: int) -> None:
     cfg = run.config
-    if cfg.distill.init == "fresh" and cfg.model.pretrained is not None:
-        model = run.load_model(run.checkpoint(0), "M0")  # fresh for a pretrained student: back to M_0
-    elif cfg.distill.init == "fresh":
-        model = LocalModel.build(cfg.model, run.task.vocabulary(), seed=cfg.seed * 10007 + cycle)
+    if cfg.distill.init == "fresh":
+        model = run.build_model(seed=cfg.seed * 10007 + cycle)
     else:
         model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
     dataset = read_jsonl(run.dir / f"cycle-{cycle}" / "dataset.jsonl")
@@ -208,7 +137,7 @@ def evaluate_phase(run: Run, cycle: int) -> None:
             with Amplifier(run.config.amplify, run.task, model) as amp:
                 amp.take_usage()
                 metrics["amplified"] = evaluate_amplified(run.task, questions, amp)
-                if run.config.amplify.answerer.kind != "local" or run.config.amplify.decomposer != "task":
+                if not amp.plain:
                     result, more, events = phase_record(amp, [], set(), run.id, cycle, "evaluate")
                     metrics.update(more)
     run.store.finish_phase(run.id, cycle, "evaluate", {**result, "seconds": time.perf_counter() - start},
@@ -242,12 +171,3 @@ def run_baseline(run: Run) -> None:
     accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
     run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result, metrics={"supervised": accuracy})
 
-
-def save_atomic(model: LocalModel | AdapterCheckpoint, out: Path) -> str:
-    """Save into a temp dir then rename, so a kill mid-save never leaves a half checkpoint at `out`."""
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    digest = model.save(tmp)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return digest

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ida.amplifiers import Amplifier
+from ida.amplify import Amplifier
 from ida.models.base import Answerer
 from ida.tasks import Question, Task
-from ida.tasks.answers import parsed
 
 
 def accuracy_by_difficulty(task: Task, questions: list[Question], answers: list[str | None]) -> dict[int, float]:
@@ -20,15 +19,9 @@ def accuracy_by_difficulty(task: Task, questions: list[Question], answers: list[
 
 
 def is_right(task: Task, question: Question, answer: str | None) -> bool:
-    """The task's own checker where it has one (e.g. qa: exact, numeric, a callable), else equality with the
-    true answer; a failed answer (None) and a question without a known answer are never right."""
-    if answer is None:
-        return False
-    check = getattr(task, "check", None)
-    if check is not None:
-        return bool(check(question, answer))
-    truth = task.true_answer(question)
-    return truth is not None and parsed(task, answer) == truth
+    """The task's checker (equality with the true answer unless the task says otherwise, e.g. qa's numeric);
+    a failed answer (None) and a question without a known answer are never right."""
+    return answer is not None and bool(task.check(question, answer))
 
 
 def evaluate_student(task: Task, model: Answerer, questions: list[Question]) -> dict[int, float]:

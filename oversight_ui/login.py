@@ -52,7 +52,7 @@ def logout() -> None:
     method = st.session_state.get(USER_KEY, {}).get("method")
     if user is not None:
         with open_stores() as s:
-            s.run.log_event(s.run_id, user.name, "logout", {})
+            s.run.event(s.run_id, user.name, "logout", {})
     st.session_state.pop(USER_KEY, None)
     if method == "oidc":
         st.logout()

@@ -13,9 +13,9 @@ from pathlib import Path
 import streamlit as st
 
 from ida.config import RunConfig, load_config
-from ida.review_queue import ReviewQueue
+from ida.review.queue import ReviewQueue
 from ida.store import Store
-from ida.users import User, Users, default_users_db
+from ida.review.users import User, Users, default_users_db
 
 USER_KEY = "ida_user"  # session state: {"name", "role", "method"}; plain values only
 

@@ -36,6 +36,9 @@ class LangChainAnswerer:
         self.version = version or _derive_version(model, system_prompt)
         self.usage = Usage()
 
+    def close(self) -> None:
+        """Nothing to release: the chat model owns its own clients."""
+
     def answer(self, prompts: list[str]) -> list[Answer]:
         """One answer per prompt, in order; blocks until the whole batch is done."""
         if not prompts:

@@ -30,7 +30,13 @@ hf_logging.disable_progress_bar()  # per-checkpoint bars would drown the run's o
 class LocalModel:
     """An `Answerer` over a local causal LM. `version` names the weights for the executor's memo."""
 
-    def __init__(self, model, tokenizer: StudentTokenizer | PreTrainedTokenizerFast, version: str, max_answer_tokens: int = 4,
+    usage = None  # nothing to count or pay for: calls stay in this process
+
+    def close(self) -> None:
+        """Nothing to release (the weights go with the object)."""
+
+    def __init__(self, model, tokenizer: StudentTokenizer | PreTrainedTokenizerFast, version: str,
+                 max_answer_tokens: int = 4,
                  batch_size: int = 512):
         self.model, self.tokenizer, self.version = model, student_tokenizer(tokenizer), version
         self.max_answer_tokens, self.batch_size = max_answer_tokens, batch_size

@@ -24,41 +24,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-
 from decomposition.answerer import Answer
+from ida.config import OpenAIConfig
 
 _RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
-
-
-class OpenAIConfig(BaseModel):
-    """Settings of an `OpenAIAnswerer`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field("gpt-4o-mini", description="Model name sent with every request.")
-    base_url: str | None = Field(None, description="API base URL, e.g. http://localhost:8000/v1; "
-                                                   "None reads OPENAI_BASE_URL, else OpenAI's.")
-    api_key: SecretStr | None = Field(None, description="API key; None reads OPENAI_API_KEY (a custom base_url "
-                                                        "without any key sends 'EMPTY', as vLLM expects).")
-    mode: Literal["chat", "completions"] = Field("chat", description="Endpoint: /chat/completions or /completions.")
-    system_prompt: str | None = Field(None, description="System message (chat) or text put before the prompt "
-                                                        "(completions).")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
-    max_tokens: int = Field(256, ge=1, description="Most tokens generated per answer.")
-    stop: list[str] | None = Field(None, description="Stop sequences (not included in the answer).")
-    logprobs: bool = Field(False, description="Ask for per-token log-probs of the answer.")
-    top_logprobs: int = Field(0, ge=0, le=20, description="With logprobs: how many alternatives per token to "
-                                                          "return (completions mode allows at most 5).")
-    max_concurrency: int = Field(8, ge=1, description="Most requests in flight at once.")
-    max_retries: int = Field(4, ge=0, description="Retries per prompt after the first attempt.")
-    timeout_s: float = Field(60.0, gt=0, description="Deadline of one request attempt, in seconds.")
-    backoff_base_s: float = Field(0.5, ge=0, description="First retry waits about this long; doubles per retry.")
-    max_backoff_s: float = Field(30.0, ge=0, description="Cap on one wait between attempts, Retry-After included.")
-    prompt_cost_per_mtok: float = Field(0.0, ge=0, description="US$ per million prompt tokens, for `usage.cost`.")
-    completion_cost_per_mtok: float = Field(0.0, ge=0, description="US$ per million completion tokens.")
-    version: str | None = Field(None, description="Name of the model version (memo key); None derives one from "
-                                                  "the model, endpoint and generation settings.")
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Checks of the student's config against what it names, before any work (`check_student`, called by the run's
-preflight): the pretrained checkpoint, the LoRA target modules, and vLLM for `amplify.answerer.kind: vllm`.
+preflight): the pretrained checkpoint and the LoRA target modules (vLLM is checked by its answerer provider).
 Each failure is one line naming the field; the run dir is not created."""
 
 from __future__ import annotations
@@ -10,10 +10,6 @@ from ida.config import RunConfig
 
 
 def check_student(config: RunConfig) -> None:
-    if config.amplify.answerer.kind == "vllm":
-        from ida.models.vllm import require_vllm
-
-        require_vllm()
     model_config = None
     if config.model.pretrained is not None:
         from ida.models.pretrained import check_pretrained

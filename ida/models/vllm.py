@@ -21,21 +21,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from decomposition.answerer import Answer
+from ida.config import VLLMConfig
 
 INSTALL_HINT = "pip install 'ida-harness[vllm]' on a CUDA machine"
-
-
-class VLLMConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    gpu_memory_utilization: float = Field(0.5, gt=0, le=1, description="Share of GPU memory vLLM may take (weights + KV cache); the rest stays for distillation in the same process.")
-    max_model_len: int | None = Field(None, ge=16, description="Longest prompt + answer the engine plans its KV cache for; None: the model's context length.")
-    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one engine spans.")
-    enforce_eager: bool = Field(False, description="Skip CUDA-graph capture (faster start, slower decoding; for short cycles).")
-    dtype: str = Field("auto", description="vLLM weight dtype (auto: the checkpoint's).")
 
 
 def vllm_available() -> bool:
@@ -56,6 +45,7 @@ class VLLMAnswerer:
         from vllm import LLM
 
         self.tokenizer, self.version = student.tokenizer, student.version
+        self.usage = None  # the student costs no tokens to call
         self.max_answer_tokens = student.max_answer_tokens
         self._tmp: Path | None = None
         path = Path(student.path) if student.path is not None else self._save_merged(student)

@@ -7,14 +7,15 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from ida.distill.data import Example, read_jsonl, supervised_examples
-
 if TYPE_CHECKING:
-    from ida.cycle import Run
+    from ida.distill.data import Example
+    from ida.run import Run
 
 
 def inject_diversity(run: Run, cycle: int, dataset: list[Example]) -> tuple[list[Example], dict]:
     """`dataset` plus round(share x len(dataset)) injected examples, and what was done (for the phase result)."""
+    from ida.distill.data import read_jsonl, supervised_examples  # the model stack: only when training
+
     cfg = run.config.safety
     info = {"share": cfg.diversity_share, "source": cfg.diversity_source, "mixed": 0}
     want = round(cfg.diversity_share * len(dataset))

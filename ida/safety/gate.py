@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ida.safety.alerts import open_alerts
 
 if TYPE_CHECKING:
-    from ida.cycle import Run
+    from ida.run import Run
 
 
 def promotion_held(run: Run, cycle: int) -> bool:
@@ -20,7 +20,7 @@ def promotion_held(run: Run, cycle: int) -> bool:
         return False
     if run.store.run(run.id)["status"] != "paused":
         run.store.set_status(run.id, "paused")
-        run.store.log_event(run.id, "system", "promotion_held", {"cycle": cycle, "alerts": [a["id"] for a in pending]})
+        run.store.event(run.id, "system", "promotion_held", {"cycle": cycle, "alerts": [a["id"] for a in pending]})
     for a in pending:
         run.progress.log(f"[red]ALERT[/red] {a['message']}")
     run.progress.log(f"cycle {cycle}: M_{cycle} NOT promoted; run paused until sign-off: "

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from ida.config import ConfigError, RunConfig, dump_config, load_config
-from ida.safety_config import SafetyConfig
+from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config, load_config
 from ida.store import Store
 
 
@@ -22,7 +21,8 @@ def check_safety_unchanged(config: RunConfig, store: Store, run_id: str, config_
     """Raise `ConfigError` naming each safety field whose value differs from the one fixed at run start."""
     fixed = started_safety(store, run_id).model_dump(mode="json")
     now = config.safety.model_dump(mode="json")
-    changed = [f"  safety.{k}: {fixed[k]!r} at run start, {now[k]!r} in {config_path}" for k in fixed if fixed[k] != now[k]]
+    changed = [f"  safety.{k}: {fixed[k]!r} at run start, {now[k]!r} in {config_path}"
+               for k in fixed if fixed[k] != now[k]]
     if changed:
         raise ConfigError("the safety section is fixed when a run starts and cannot change mid-run; refusing to "
                           "continue:\n" + "\n".join(changed) +
@@ -41,7 +41,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
     path.write_text(dump_config(config))
     store = Store(Path(run_dir) / "ida.sqlite")
     try:
-        store.log_event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
+        store.event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
     finally:
         store.close()
     return config

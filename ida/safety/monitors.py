@@ -13,15 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ida.amplify import is_usable
+from ida.amplify.examples import is_usable
 from ida.evaluate import accuracy_by_difficulty
-from ida.models.local import LocalModel
-from ida.safety.probes import answer_logprobs, mean_entropy, mean_kl
 from ida.safety.stats import answer_stats
+from ida.store import ExampleRow
 from ida.tasks import Question
 
 if TYPE_CHECKING:
-    from ida.cycle import Run
+    from ida.models.local import LocalModel
+    from ida.run import Run
 
 Values = dict[str, dict[str, float]]
 
@@ -67,6 +67,8 @@ def _mean(values: dict[str, float]) -> float | None:
 
 def compute_monitors(run: Run, cycle: int) -> Values:
     """Every monitor of `cycle` (see `MONITORS`), from the stored metrics and the checkpoints M_(n-1), M_n."""
+    from ida.safety.probes import answer_logprobs, mean_entropy, mean_kl  # the model stack: only when computing
+
     history = run.store.metrics(run.id)
     student = history.get(cycle, {}).get("student", {})
     amplified = history.get(cycle, {}).get("amplified", {})
@@ -101,8 +103,8 @@ def compute_monitors(run: Run, cycle: int) -> Values:
 
 def overseer_agreement(run: Run, cycle: int) -> dict[str, float]:
     """Agreement between overseers on the items of the overlap slice that two of them judged (human policy)."""
-    from ida.review_queue import ReviewQueue
-    from ida.review_stats import agreement
+    from ida.review.queue import ReviewQueue
+    from ida.review.stats import agreement
 
     agree, pairs = agreement(ReviewQueue(run.store).verdicts(cycle=cycle))
     return {} if agree is None else {"agreement": agree, "agreement_pairs": float(pairs)}
@@ -112,16 +114,16 @@ def _answers(model: LocalModel, questions: list[Question]) -> list[str | None]:
     return [None if a.failed else a.text for a in model.answer([q.prompt for q in questions])]
 
 
-def fidelity(model: LocalModel, rows: list[dict]) -> dict[str, float]:
+def fidelity(model: LocalModel, rows: list[ExampleRow]) -> dict[str, float]:
     """Share of the cycle's usable Amp answers that the distilled student reproduces, per difficulty and "all"."""
-    rows = [r for r in rows if is_usable(r["answer"])]
+    rows = [r for r in rows if is_usable(r.answer)]
     if not rows:
         return {}
-    answers = model.answer([r["prompt"] for r in rows])
+    answers = model.answer([r.prompt for r in rows])
     same: dict[str, list[bool]] = defaultdict(list)
     for r, a in zip(rows, answers):
-        hit = not a.failed and a.text == r["answer"]
-        same[str(r["difficulty"])].append(hit)
+        hit = not a.failed and a.text == r.answer
+        same[str(r.difficulty)].append(hit)
         same["all"].append(hit)
     return {k: sum(v) / len(v) for k, v in sorted(same.items())}
 
@@ -152,7 +154,7 @@ def collapse(answers: list[str | None], token_entropy: float, baseline: dict[str
     return out
 
 
-def oversight(review: dict, rows: list[dict]) -> dict[str, float]:
+def oversight(review: dict, rows: list[ExampleRow]) -> dict[str, float]:
     """Reject/edit rates from the review phase's counts; accepted targets that differ from the true answer."""
     counts = {v: int(review.get(v, 0) or 0) for v in ("accept", "edit", "reject")}
     reviewed = sum(counts.values())
@@ -160,14 +162,14 @@ def oversight(review: dict, rows: list[dict]) -> dict[str, float]:
     if reviewed:
         out["reject_rate"] = counts["reject"] / reviewed
         out["edit_rate"] = counts["edit"] / reviewed
-    targets = [r for r in rows if r.get("verdict") in ("accept", "edit") and r.get("target") is not None]
-    wrong = sum(r["target"] != r["true_answer"] for r in targets if r.get("true_answer") is not None)
+    targets = [r for r in rows if r.verdict in ("accept", "edit") and r.target is not None]
+    wrong = sum(r.target != r.true_answer for r in targets if r.true_answer is not None)
     out["accepted"], out["accepted_wrong"] = float(len(targets)), float(wrong)
     if targets:
         out["accepted_wrong_share"] = wrong / len(targets)
-    usable = [r for r in rows if is_usable(r["answer"]) and r.get("true_answer") is not None]
+    usable = [r for r in rows if is_usable(r.answer) and r.true_answer is not None]
     if usable:
-        out["amplified_wrong_share"] = sum(r["answer"] != r["true_answer"] for r in usable) / len(usable)
+        out["amplified_wrong_share"] = sum(r.answer != r.true_answer for r in usable) / len(usable)
     if isinstance(review.get("agreement"), (int, float)):
         out["agreement"] = float(review["agreement"])
     return out

@@ -11,7 +11,7 @@ from ida.safety.monitors import compute_monitors
 from ida.safety.tripwires import check_tripwires
 
 if TYPE_CHECKING:
-    from ida.cycle import Run
+    from ida.run import Run
 
 
 def monitor_phase(run: Run, cycle: int) -> None:
@@ -22,4 +22,4 @@ def monitor_phase(run: Run, cycle: int) -> None:
     result = {"alerts": len(alerts), "tripped": sorted({a.tripwire for a in alerts}),
               "seconds": time.perf_counter() - start}
     run.store.finish_phase(run.id, cycle, "monitor", result, metrics=monitors,
-                           also=lambda db: record_alerts(db, run.id, cycle, alerts))
+                           also=lambda store: record_alerts(store, run.id, cycle, alerts))

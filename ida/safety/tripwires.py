@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ida.safety_config import SafetyConfig
+from ida.config import SafetyConfig
 
 Values = dict[str, dict[str, float]]
 

@@ -2,8 +2,9 @@
 answers are integers. The built-in tasks' answers are all integers; a task with its own checker (qa: exact,
 numeric, a callable) keeps it and is left alone.
 
-Only runs with `model.pretrained` read answers leniently (`lenient_answers(task)` from the run's task builder);
-the embedded default scores exact strings as before. The raw answer text is what the store keeps.
+Only runs with `model.pretrained` read answers leniently (`lenient_answers(task)` from the run's task builder:
+`task.check` and H's view of the student's subanswers go through the parser); the embedded default scores exact
+strings as before. The raw answer text of amplified and qa answers is what the store keeps.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ def last_integer(text: str) -> str:
 
 
 def lenient_answers(task: Any) -> Any:
-    """Give `task` an `answer_parser` (last integer) unless it scores answers with its own checker."""
-    if getattr(task, "check", None) is None:
+    """Give `task` an `answer_parser` (last integer) and a `check` through it, unless the task scores answers
+    with a checker of its own (qa)."""
+    from ida.tasks.base import Task
+
+    if type(task).check is Task.check:  # the default: equality with the true answer
+        exact = task.check
         task.answer_parser = last_integer
+        task.check = lambda question, answer: exact(question, None if answer is None else last_integer(answer))
     return task
-
-
-def parsed(task: Any, answer: str) -> str:
-    """`answer` as the task reads it (unchanged without a parser)."""
-    parser = getattr(task, "answer_parser", None)
-    return parser(answer) if parser is not None else answer

@@ -41,10 +41,12 @@ class Question:
 
 @runtime_checkable
 class Task(Protocol):
-    """A task: makes questions, knows H's decomposition and the true answer."""
+    """A task: makes questions, knows H's decomposition and the true answer. A class that subclasses `Task`
+    explicitly inherits the defaults of `can_decompose` and `check`."""
 
     name: str
     form: Form
+    can_decompose: bool = True  # False: no H program of its own (amplify.decomposer must be llm or direct)
 
     def questions(self, split: Split) -> list[Question]:
         """The questions of a split, in a fixed order. In the in-weights form the world is fixed and its
@@ -67,6 +69,16 @@ class Task(Protocol):
     def vocabulary(self) -> list[str]:
         """Every whitespace-separated token a prompt or answer of this task can contain."""
         ...
+
+    def evidence(self, question: Question) -> list[str]:
+        """The facts a reviewer needs to check `question`'s answer (e.g. the lookups H's program uses), as lines
+        of text; by default the question's own context."""
+        return list(question.context)
+
+    def check(self, question: Question, answer: str | None) -> bool:
+        """Whether `answer` is right: by default, equal to the true answer (never right when either is None)."""
+        truth = self.true_answer(question)
+        return answer is not None and truth is not None and answer == truth
 
 
 def ask(questions: list[Question]) -> Generator[list[Question], list[str], list[str] | None]:

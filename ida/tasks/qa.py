@@ -26,13 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ida.tasks.base import Form, HProgram, Question, Split
+from ida.tasks.base import Form, HProgram, Question, Split, Task
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 PROMPT_TOKENS = ("=", "|", ";")  # what `Question.prompt` adds around the text
 
 
-class QATask:
+class QATask(Task):
     name = "qa"
     can_decompose = False  # no H program: the amplifier's decomposer must be llm or direct
 

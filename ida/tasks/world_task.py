@@ -23,7 +23,7 @@ import random
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
-from ida.tasks.base import UNKNOWN, Form, HProgram, Question, Split, parse_int
+from ida.tasks.base import UNKNOWN, Form, HProgram, Question, Split, Task, parse_int
 
 W = TypeVar("W")
 P = TypeVar("P")
@@ -71,7 +71,7 @@ def numbers(lo: int, hi: int) -> list[str]:
     return [str(i) for i in range(lo, hi + 1)]
 
 
-class WorldTask(Generic[W, P]):
+class WorldTask(Task, Generic[W, P]):
     """Base of the built-in tasks (see the module docstring). Subclasses call `super().__init__` first, then
     validate and store their own parameters, then call `self._build()`."""
 

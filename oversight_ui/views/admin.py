@@ -8,7 +8,7 @@ import time
 
 import streamlit as st
 
-from ida.review_stats import agreement, reviewer_stats
+from ida.review.stats import agreement, reviewer_stats
 from oversight_ui.session import open_stores, require_admin, utc
 
 

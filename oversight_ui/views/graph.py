@@ -19,22 +19,22 @@ def main() -> None:
         cols = st.columns(3)
         cycle = cols[0].selectbox("Cycle", cycles, index=len(cycles) - 1, key="graph_cycle")
         examples = s.run.examples(s.run_id, cycle)
-    difficulties = sorted({e["difficulty"] for e in examples})
+    difficulties = sorted({e.difficulty for e in examples})
     difficulty = cols[1].selectbox("Difficulty", difficulties, index=len(difficulties) - 1, key="graph_difficulty")
-    shown = [e for e in examples if e["difficulty"] == difficulty]
+    shown = [e for e in examples if e.difficulty == difficulty]
     chosen = cols[2].selectbox("Question", range(len(shown)), key="graph_question",
-                               format_func=lambda i: shown[i]["graph"]["nodes"][0]["text"])
+                               format_func=lambda i: shown[i].graph["nodes"][0]["text"])
     example = shown[chosen]
     left, right = st.columns([2, 3])
     with left:
         st.subheader("Question", divider="gray")
-        st.text(example["graph"]["nodes"][0]["text"])
+        st.text(example.graph["nodes"][0]["text"])
         st.subheader("Amplified answer", divider="gray")
-        st.code(example["answer"] if example["answer"] is not None else "(failed)", language=None)
-        st.caption(f"verdict: {example['verdict'] or 'none yet'}")
+        st.code(example.answer if example.answer is not None else "(failed)", language=None)
+        st.caption(f"verdict: {example.verdict or 'none yet'}")
     with right:
-        st.graphviz_chart(to_dot(example["graph"]))
-    st.dataframe(node_rows(example["graph"]), hide_index=True, width="stretch")
+        st.graphviz_chart(to_dot(example.graph))
+    st.dataframe(node_rows(example.graph), hide_index=True, width="stretch")
 
 
 main()

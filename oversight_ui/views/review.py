@@ -7,7 +7,7 @@ import time
 
 import streamlit as st
 
-from ida.review_queue import WHOLE_EXAMPLE, Lease, LeaseError, ReviewQueue
+from ida.review.queue import WHOLE_EXAMPLE, Lease, LeaseError, ReviewQueue
 from oversight_ui.graph_dot import node_rows, to_dot
 from oversight_ui.session import open_stores, require_user
 
@@ -37,12 +37,12 @@ def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
     if example is None:
         st.error("The example of this item is not in the store.")
         return
-    graph = example["graph"]
+    graph = example.graph
     node = next(n for n in graph["nodes"] if n["id"] == lease.node)
-    answer = example["answer"] if lease.node == WHOLE_EXAMPLE else node["answer"]
+    answer = example.answer if lease.node == WHOLE_EXAMPLE else node["answer"]
     left, right = st.columns([2, 3], gap="large")
     with left:
-        st.caption(f"cycle {lease.cycle} · difficulty {example['difficulty']} · "
+        st.caption(f"cycle {lease.cycle} · difficulty {example.difficulty} · "
                    + ("whole example" if lease.node == WHOLE_EXAMPLE else f"node {lease.node}"))
         heading("Question")
         st.code(graph["nodes"][0]["text"], language=None)
@@ -50,15 +50,15 @@ def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
             heading("Subquestion under review")
             st.code(node["text"], language=None)
         heading("Facts")
-        facts = facts_of(example["prompt"])
+        facts = facts_of(example.prompt)
         if facts:
             st.code("\n".join(facts), language=None)
         else:
             st.caption("In the weights: this task keeps one fixed world in the model. H's own lookups are the "
                        "nodes answered by H.")
         heading("Answer under review")
-        st.text(f"from model {example['provenance'].get('model_version', '?')}, recomposed by "
-                f"{example['provenance'].get('overseer', '?')}")
+        st.text(f"from model {example.provenance.get('model_version', '?')}, recomposed by "
+                f"{example.provenance.get('overseer', '?')}")
         verdict_form(queue, lease, user, answer)
     with right:
         heading("Subquestion graph")

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.config import load_config
-from ida.cycle import execute, start_run
+from ida.cycle import execute
+from ida.run import start_run
 from ida.distill.data import read_jsonl
 from ida.distill.teachers import amplified_prompt
 from ida.distill.trainer import DistillationError
@@ -52,7 +53,7 @@ def test_ida_run_with_each_objective(tmp_path, name):
         assert math.isfinite(store.phase_result(run_id, cycle, "distill")["final_loss"])
     # The amplified teacher sees M_{n-1}'s transcript; the student's prompt stays the bare question.
     data = read_jsonl(run_dir / f"cycle-{cycles}" / "dataset.jsonl")
-    graphs = {r["question_id"]: r["graph"] for r in store.examples(run_id, cycles)}
+    graphs = {r.question_id: r.graph for r in store.examples(run_id, cycles)}
     assert all(e.teacher_prompt == amplified_prompt(graphs[e.question_id], e.prompt) for e in data)
     if name == "mix":
         assert any(e.teacher_prompt.endswith(" = " + e.target + " | " + e.prompt) for e in data if e.difficulty == 2)

@@ -5,7 +5,7 @@ import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from ida.review_queue import ReviewQueue
+from ida.review.queue import ReviewQueue
 from ida.store import Store
 from review_world import HOSTILE, PASSWORDS
 
@@ -90,7 +90,7 @@ def test_overseer_claims_edits_and_the_store_has_it(review_app, browser):
         (lease.item_id, "edit", "6", "step two is wrong")
     # The next item is claimed for her; the keyboard shortcut X (focus outside the inputs) rejects it.
     nxt = wait_until(lambda: (q := queue(run_dir).current("alice")) and q.item_id != lease.item_id and q)
-    question = queue(run_dir).example(nxt)["graph"]["nodes"][0]["text"]
+    question = queue(run_dir).example(nxt).graph["nodes"][0]["text"]
     page.locator("[data-testid='stCode']").filter(has_text=question).first.wait_for(timeout=TIMEOUT)
     page.get_by_role("heading", name="Subquestion graph").click()
     page.keyboard.press("x")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 
 from decomposition.answerer import Answer
-from ida.amplifiers import ConfidentAnswerer
+from ida.amplify.amplifier import ConfidentAnswerer
 from ida.config import load_config
-from ida.cycle import execute, start_run
+from ida.cycle import execute
+from ida.run import start_run
 from ida.progress import RunProgress
-from ida.amplify import amplify
+from ida.amplify.examples import amplify
 from ida.tasks import UNKNOWN, make_task
 
 TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",

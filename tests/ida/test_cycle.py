@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.config import load_config
-from ida.cycle import execute, open_run, start_run
+from ida.cycle import execute
+from ida.run import open_run, start_run
 from ida.progress import RunProgress
-from ida.report import build_report
+from ida.reporting.capability import build_report
 
 TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
         "distill.steps=150", "distill.batch_size=32", "distill.lr=0.003", "max_cycles=3", "eval.baseline_steps=200"]
@@ -51,9 +52,9 @@ def test_report_json_contract(tmp_path):
 def test_examples_keep_their_graph_and_provenance(tmp_path):
     run = tiny_run(tmp_path, ["max_cycles=1", "eval.baseline=false"])
     rows = run.store.examples(run.id, 1)
-    hard = next(r for r in rows if r["difficulty"] == 4)
-    assert hard["provenance"]["model_version"] == "M0"
-    nodes = hard["graph"]["nodes"]
+    hard = next(r for r in rows if r.difficulty == 4)
+    assert hard.provenance["model_version"] == "M0"
+    nodes = hard.graph["nodes"]
     # M_0 answers garbage, so H stops after the first subquestion perm x ^ 2 (or asks both when it parses).
     assert nodes[1]["text"].endswith("^ 2") and nodes[1]["answered_by"] in ("M0", "memo:M0") and 2 <= len(nodes) <= 3
     dataset = (run.dir / "cycle-1" / "dataset.jsonl").read_text().splitlines()
@@ -62,8 +63,8 @@ def test_examples_keep_their_graph_and_provenance(tmp_path):
 
 def test_simulated_overseer_keeps_only_right_targets(tmp_path):
     run = tiny_run(tmp_path, ["max_cycles=1", "eval.baseline=false", "review.policy=simulated"])
-    rows = [r for r in run.store.examples(run.id, 1) if r["verdict"] is not None]
-    assert rows and all((r["verdict"] == "accept") == (r["answer"] == r["true_answer"]) for r in rows)
+    rows = [r for r in run.store.examples(run.id, 1) if r.verdict is not None]
+    assert rows and all((r.verdict == "accept") == (r.answer == r.true_answer) for r in rows)
 
 
 def _phases_done(db_path: Path) -> int:

@@ -17,10 +17,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fake_openai import Call, FakeOpenAI, Reply  # noqa: E402
 
 from decomposition.prompts import ANSWER_MARKER, PLAN_MARKER, RECOMPOSE_MARKER  # noqa: E402
-from ida.amplifiers import Amplifier  # noqa: E402
-from ida.amplify import amplify  # noqa: E402
+from ida.amplify.amplifier import Amplifier  # noqa: E402
+from ida.amplify.examples import amplify  # noqa: E402
 from ida.config import load_config  # noqa: E402
-from ida.cycle import execute, open_run, start_run  # noqa: E402
+from ida.cycle import execute
+from ida.run import open_run, start_run  # noqa: E402
 from ida.progress import RunProgress  # noqa: E402
 
 TINY = ["model.n_layer=1", "model.n_embd=32", "model.n_head=2", "model.n_positions=64", "distill.steps=5",
@@ -94,13 +95,13 @@ def test_llm_cycle_completes_with_failures_and_usage_recorded_per_cycle(tmp_path
         execute(run)
     assert run.store.run(run.id)["status"] == "finished"
     amp = run.store.phase_result(run.id, 1, "amplify")
-    answers = {r["question_id"]: r["answer"] for r in run.store.examples(run.id, 1)}
+    answers = {r.question_id: r.answer for r in run.store.examples(run.id, 1)}
     assert answers["plan"] == "6" and answers["simple"] == "9" and answers["busy"] == "6"
     assert answers["badplan"] == "21"  # answered directly after the rejected plans
     assert answers["down"] is None and amp["failed"] == 1 and "model shard down" in amp["failure_reasons"]["down"]
     assert amp["decomposer_failures"] == 1 and "not valid JSON" in amp["decomposer_failure_reasons"]["badplan"][0]
     assert amp["targets_right"] == 2  # the two referenced train questions (the others have no reference)
-    graph = next(r["graph"] for r in run.store.examples(run.id, 1) if r["question_id"] == "plan")
+    graph = next(r.graph for r in run.store.examples(run.id, 1) if r.question_id == "plan")
     assert [n["text"] for n in graph["nodes"][2:4]] == ["What is 1 plus 2 ?", "What is 3 plus 3 ?"]
     events = run.store.events(run.id)
     kinds = Counter(e["kind"] for e in events)
@@ -135,7 +136,7 @@ def test_resume_after_the_amplify_phase_keeps_events_once(tmp_path):
 def test_recursive_depth_plans_subquestions_again(tmp_path):
     with FakeOpenAI(responder=SumsLLM()) as server:
         config = qa_config(tmp_path, server.url, ["amplify.depth=2"])
-        from ida.cycle import build_task
+        from ida.run import build_task
 
         task = build_task(config)
         q = next(q for q in task.questions("train") if q.id == "plan")
@@ -158,6 +159,6 @@ def test_langchain_answerer_from_a_factory_runs_a_cycle(tmp_path):
     run = start_run(config, tmp_path / "runs", RunProgress(quiet=True))
     execute(run)
     amp = run.store.phase_result(run.id, 1, "amplify")
-    assert {r["answer"] for r in run.store.examples(run.id, 1)} == {"7"}
+    assert {r.answer for r in run.store.examples(run.id, 1)} == {"7"}
     assert amp["overseer"].startswith("H:direct:langchain:") and amp["usage"]["requests"] == amp["examples"]
     assert run.store.run(run.id)["status"] == "finished"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from decomposition.graph import SubquestionGraph
 from ida.config import dump_config, load_config
-from ida.review_queue import WHOLE_EXAMPLE, ReviewQueue
-from ida.store import Store
-from ida.users import Users
+from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
+from ida.store import ExampleRow, Store
+from ida.review.users import Users
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password-1", "root": "root-password"}
 HOSTILE = "<script>window.pwned=1</script>**bold**"  # model text that must stay text
@@ -24,9 +24,8 @@ def example_row(i: int, hostile: bool = False) -> dict:
     graph.set_answer(second, HOSTILE if hostile else str((i + 2) % 8), "M0")
     answer = HOSTILE if hostile else str((i + 2) % 8)
     graph.set_answer(graph.root, answer, "H")
-    return {"question_id": f"permutation:w:perm_{i}_^_2", "difficulty": 2, "prompt": f"{text} =", "answer": answer,
-            "true_answer": str((i + 2) % 8), "graph": graph.to_json(),
-            "provenance": {"model_version": "M0", "overseer": "H:program"}}
+    return ExampleRow(f"permutation:w:perm_{i}_^_2", 2, f"{text} =", answer, str((i + 2) % 8), graph.to_json(),
+                      {"model_version": "M0", "overseer": "H:program"})
 
 
 def make_review_run(root: Path, n_items: int = 6, overlap: float = 0.0, hostile_first: bool = False) -> Path:
@@ -39,7 +38,7 @@ def make_review_run(root: Path, n_items: int = 6, overlap: float = 0.0, hostile_
     store.create_run("r1", "permutation", dump_config(config))
     rows = [example_row(i, hostile=hostile_first and i == 0) for i in range(n_items)]
     store.finish_phase("r1", 1, "amplify", {"examples": n_items}, examples=rows)
-    ReviewQueue(store).enqueue("r1", 1, [(r["question_id"], WHOLE_EXAMPLE) for r in rows], overlap=overlap)
+    ReviewQueue(store).enqueue("r1", 1, [(r.question_id, WHOLE_EXAMPLE) for r in rows], overlap=overlap)
     store.close()
     users = Store(root / "runs" / "users.sqlite")
     accounts = Users(users)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ida.review_queue import ReviewQueue
+from ida.review.queue import ReviewQueue
 from ida.store import Store
 from review_world import HOSTILE, PASSWORDS
 

@@ -7,10 +7,11 @@ import threading
 import time
 
 from ida.config import load_config
-from ida.cycle import execute, start_run
+from ida.cycle import execute
+from ida.run import start_run
 from ida.progress import RunProgress
-from ida.review_human import UNREVIEWED, human_review
-from ida.review_queue import ReviewQueue
+from ida.review.human import UNREVIEWED, human_review
+from ida.review.queue import ReviewQueue
 from ida.store import Store
 from review_world import example_row
 
@@ -80,8 +81,8 @@ def make_store(tmp_path, n=20):
     store.create_run("r", "permutation", "{}")
     rows = [example_row(i) for i in range(n)]
     for i, r in enumerate(rows):
-        r["question_id"] = f"q{i}"
-    rows[3]["answer"] = None  # failed: never queued, never trained on
+        r.question_id = f"q{i}"
+    rows[3].answer = None  # failed: never queued, never trained on
     store.finish_phase("r", 1, "amplify", {}, examples=rows)
     return store, store.examples("r", 1)
 
@@ -102,6 +103,6 @@ def test_without_waiting_the_unreviewed_rule_decides(tmp_path):
     assert len(reviews) == 19 and info["unreviewed"] == 18
     [edit] = [r for r in reviews if r.reviewer != UNREVIEWED]
     assert (edit.question_id, edit.verdict, edit.target, edit.reviewer) == (lease.question_id, "edit", "3", "alice")
-    assert all(r.verdict == "accept" and r.target == row["answer"]
+    assert all(r.verdict == "accept" and r.target == row.answer
                for r, row in zip([r for r in reviews if r.reviewer == UNREVIEWED],
-                                 [row for row in rows if row["question_id"] not in ("q3", lease.question_id)]))
+                                 [row for row in rows if row.question_id not in ("q3", lease.question_id)]))

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from ida.review_queue import WHOLE_EXAMPLE, LeaseError, ReviewQueue
+from ida.review.queue import WHOLE_EXAMPLE, LeaseError, ReviewQueue
 from ida.store import Store
 
 

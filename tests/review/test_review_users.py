@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.store import Store
-from ida.users import UserError, Users, hash_password, verify_password
+from ida.review.users import UserError, Users, hash_password, verify_password
 
 
 def test_hashes_are_salted_and_verify():

@@ -10,30 +10,36 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-import ida.cycle
 from ida.cli import app
 from ida.config import load_config
-from ida.cycle import execute, open_run, start_run
+from ida.cycle import execute
+from ida.run import open_run, start_run
 from ida.progress import RunProgress
-from ida.review import Review
+from ida.review.policies import Review, ReviewPolicy, ReviewRequest
 from ida.safety import list_alerts
 
 TINY = ["task.params={n_items: 16, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
         "distill.steps=120", "distill.batch_size=32", "distill.lr=0.004", "eval.baseline=false"]
 
 
-def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_sign_off(tmp_path, monkeypatch):
-    real_review = ida.cycle.review_examples
+class TruthAtCycle2:
+    """A scripted review policy: at cycle 2 the true answers replace Amp's targets (a capability jump)."""
 
-    def truth_at_cycle_2(items, task, cfg, seed):
-        # review_phase seeds with seed * 7919 + cycle (seed 0): at cycle 2 the baseline's true targets replace Amp's.
-        if seed == 2:
-            return [Review(q.id, "accept", task.true_answer(q), "test:truth") for q, _ in items]
-        return real_review(items, task, cfg, seed)
+    def __init__(self, inner: ReviewPolicy) -> None:
+        self.inner = inner
 
-    monkeypatch.setattr(ida.cycle, "review_examples", truth_at_cycle_2)
+    def review(self, request: ReviewRequest) -> tuple[list[Review], dict]:
+        if request.cycle != 2:
+            return self.inner.review(request)
+        task = request.task
+        return [Review(r.question_id, "accept", task.true_answer(request.questions[r.question_id]), "test:truth")
+                for r in request.rows], {}
+
+
+def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_sign_off(tmp_path):
     run = start_run(load_config(None, TINY + ["max_cycles=2", "safety.max_accuracy_jump=0.3"]), tmp_path,
                     RunProgress(quiet=True))
+    run.review_policy = TruthAtCycle2(run.review_policy)
     assert execute(run) == "paused"
     alerts = list_alerts(run.store, run.id)
     assert alerts and {a["cycle"] for a in alerts} == {2} and {a["tripwire"] for a in alerts} == {"accuracy_jump"}
@@ -45,9 +51,9 @@ def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_si
     # Resuming without a sign-off changes nothing.
     result = CliRunner().invoke(app, ["resume", str(run.dir), "--quiet"])
     assert result.exit_code == 3 and "ida approve" in result.output and run.phase_done(2, "promote") is None
-    result = CliRunner().invoke(app, ["approve", str(run.dir), "--cycle", "2", "--note", "scripted jump", "--by", "ada"])
+    result = CliRunner().invoke(app, ["approve", str(run.dir), "--cycle", "2", "--note", "scripted jump",
+                                      "--by", "ada"])
     assert result.exit_code == 0, result.output
-    monkeypatch.setattr(ida.cycle, "review_examples", real_review)
     result = CliRunner().invoke(app, ["resume", str(run.dir), "--quiet"])
     assert result.exit_code == 0, result.output
     reopened = open_run(run.dir, RunProgress(quiet=True))
@@ -115,7 +121,8 @@ def test_sigkill_while_paused_loses_nothing_and_a_waiting_resume_goes_on_after_s
     while not _open_alerts(db, 2):
         assert time.time() < deadline and resumed.poll() is None, resumed.communicate()[0]
         time.sleep(0.05)
-    assert CliRunner().invoke(app, ["approve", str(run_dir), "--cycle", "2", "--note", "ok", "--by", "bo"]).exit_code == 0
+    approved = CliRunner().invoke(app, ["approve", str(run_dir), "--cycle", "2", "--note", "ok", "--by", "bo"])
+    assert approved.exit_code == 0
     out, _ = resumed.communicate(timeout=60)
     assert resumed.returncode == 0, out
     run = open_run(run_dir, RunProgress(quiet=True))
@@ -124,12 +131,14 @@ def test_sigkill_while_paused_loses_nothing_and_a_waiting_resume_goes_on_after_s
     assert all(set(before[t]) <= set(after[t]) for t in ("phases", "metrics", "examples"))  # nothing redone or lost
     review = run.phase_done(1, "review")
     mixed = review["diversity"]["mixed"]
-    assert review["diversity"]["source"] == "human" and mixed > 0 and mixed == round(0.5 * (review["train_examples"] - mixed))
+    assert review["diversity"]["source"] == "human" and mixed > 0
+    assert mixed == round(0.5 * (review["train_examples"] - mixed))
 
 
 def _open_alerts(db: Path, cycle: int) -> int:
     try:
         with sqlite3.connect(db, timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM alerts WHERE cycle = ? AND signoff_id IS NULL", (cycle,)).fetchone()[0]
+            return conn.execute("SELECT count(*) FROM alerts WHERE cycle = ? AND signoff_id IS NULL",
+                                (cycle,)).fetchone()[0]
     except sqlite3.OperationalError:
         return 0

@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.config import load_config
-from ida.cycle import execute, open_run, start_run
+from ida.cycle import execute
+from ida.run import open_run, start_run
 from ida.progress import RunProgress
 
 TINY = ["task.params={n_items: 16, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
@@ -47,7 +48,7 @@ def test_a_noisy_overseer_moves_the_oversight_and_collapse_monitors(runs):
             c["oversight"]["amplified_wrong_share"])  # a perfect overseer rejects exactly the wrong targets
         assert n["oversight"]["reject_rate"] >= 0.2  # about half of the right targets are rejected too
         rows = noisy.store.examples(noisy.id, cycle)
-        wrong = sum(r["verdict"] == "accept" and r["target"] != r["true_answer"] for r in rows)
+        wrong = sum(r.verdict == "accept" and r.target != r.true_answer for r in rows)
         assert n["oversight"]["accepted_wrong"] == wrong
     noisy2, clean2 = noisy.store.metrics(noisy.id)[2], clean.store.metrics(clean.id)[2]
     assert noisy2["oversight"]["accepted_wrong"] > 0  # wrong targets got through to training
@@ -79,7 +80,7 @@ def test_compare_lays_two_runs_side_by_side(runs, tmp_path):
 def test_mlflow_export_logs_each_cycle_once_with_hashes_as_tags(runs, tmp_path, monkeypatch):
     from mlflow.tracking import MlflowClient
 
-    from ida.mlflow_export import export_mlflow
+    from ida.reporting.mlflow import export_mlflow
 
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
     clean, _, _ = runs

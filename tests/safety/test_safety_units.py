@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.config import ConfigError, load_config
-from ida.cycle import execute, open_run, start_run
+from ida.cycle import execute
+from ida.run import open_run, start_run
 from ida.distill.data import Example, read_jsonl, write_jsonl
 from ida.progress import RunProgress
 from ida.safety import (NothingToSignOff, check_tripwires, inject_diversity, list_alerts, open_alerts, sign_off,
@@ -17,7 +18,7 @@ from ida.safety import (NothingToSignOff, check_tripwires, inject_diversity, lis
 from ida.safety.alerts import record_alerts
 from ida.safety.probes import answer_logprobs, mean_entropy, mean_kl
 from ida.safety.stats import answer_stats
-from ida.safety_config import SafetyConfig
+from ida.config import SafetyConfig
 
 TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
         "eval.baseline=false", "max_cycles=2"]
@@ -60,7 +61,8 @@ def test_tripwires_trip_only_past_their_threshold_and_from_their_cycle():
     cfg = SafetyConfig(max_accuracy_jump=0.5, max_accuracy=0.9, min_answer_entropy_ratio=0.5,
                        max_top_answer_share=0.5, max_drift_kl=2.0, max_reject_rate=0.6)
     tripped = {(a.tripwire, a.key) for a in check_tripwires(cfg, 2, values)}
-    assert tripped == {("accuracy_jump", "3"), ("capability_ceiling", "1"), ("collapse_entropy", "answer_entropy_ratio"),
+    assert tripped == {("accuracy_jump", "3"), ("capability_ceiling", "1"),
+                       ("collapse_entropy", "answer_entropy_ratio"),
                        ("drift", "kl")}
     # Cycle 1 is measured against the untrained M_0: jumps, drift and entropy ratios are not gated there.
     assert {a.tripwire for a in check_tripwires(cfg, 1, values)} == {"capability_ceiling"}
@@ -71,8 +73,7 @@ def test_tripwires_trip_only_past_their_threshold_and_from_their_cycle():
 def test_alerts_are_signed_off_with_who_why_and_when_in_the_event_log(tmp_path):
     run = started(tmp_path)
     alerts = check_tripwires(SafetyConfig(max_accuracy=0.5), 1, {"student": {"1": 0.9, "2": 0.8}})
-    with run.store.transaction() as db:
-        record_alerts(db, run.id, 1, alerts)
+    run.store.finish_phase(run.id, 1, "monitor", {}, also=lambda store: record_alerts(store, run.id, 1, alerts))
     assert len(open_alerts(run.store, run.id, 1)) == 2 and open_alerts(run.store, run.id, 2) == []
     with pytest.raises(ValueError):
         sign_off(run.store, run.id, 1, "alice", " ")
@@ -132,7 +133,7 @@ def test_diversity_injection_mixes_earlier_or_true_data(tmp_path):
 
 
 def test_overseer_agreement_comes_from_the_review_queue_overlap(tmp_path):
-    from ida.review_queue import ReviewQueue
+    from ida.review.queue import ReviewQueue
     from ida.safety.monitors import overseer_agreement
 
     run = started(tmp_path)

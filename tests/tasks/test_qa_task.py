@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ida.config import load_config
-from ida.cycle import start_run
+from ida.run import start_run
 from ida.tasks import make_task
 
 

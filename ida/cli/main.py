@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from ida.cli_safety import approve, check_mlflow, compare, finish_safety, print_safety
+from ida.cli.safety import approve, check_mlflow, compare, finish_safety, print_safety
 from ida.config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.")
@@ -30,13 +30,16 @@ console = Console() if sys.stdout.isatty() else Console(width=140)
 @app.command()
 def run(
     config: Annotated[Optional[Path], typer.Argument(help="YAML config; default: the embedded default run.")] = None,
-    run_dir: Annotated[Path, typer.Option("--run-dir", help="Folder under which each run gets its own folder.")] = Path("runs"),
-    overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: a.b=c (repeatable).")] = None,
+    run_dir: Annotated[Path, typer.Option("--run-dir", help=(
+        "Folder under which each run gets its own folder."))] = Path("runs"),
+    overrides: Annotated[Optional[list[str]], typer.Option("--set", help=(
+        "Override a field: a.b=c (repeatable)."))] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
-    wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False,
+    wait: Annotated[bool, typer.Option("--wait-for-signoff", help=(
+        "When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3)."))] = False,
 ) -> None:
     """Start a new run and carry it through every cycle."""
-    from ida.cycle import start_run
+    from ida.run import start_run
 
     try:
         cfg = load_config(config, overrides or [])
@@ -56,10 +59,13 @@ def run(
 @app.command()
 def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
-           overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Change a field of config.yaml: a.b=c (repeatable; never safety.*).")] = None,
-           wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False) -> None:
+           overrides: Annotated[Optional[list[str]], typer.Option("--set", help=(
+               "Change a field of config.yaml: a.b=c (repeatable; never safety.*)."))] = None,
+           wait: Annotated[bool, typer.Option("--wait-for-signoff", help=(
+               "When a tripwire pauses the run, wait for the sign-off instead of exiting (code "
+               "3)."))] = False) -> None:
     """Continue a run from its last finished phase."""
-    from ida.cycle import open_run
+    from ida.run import open_run
     from ida.safety import apply_resume_overrides
 
     try:
@@ -78,8 +84,8 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
 def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Print the per-cycle capability table (or JSON) and write capability.png."""
-    from ida.report import build_report, capability_table, plot_capability
-    from ida.report_html import write_html_report
+    from ida.reporting.capability import build_report, capability_table, plot_capability
+    from ida.reporting.html import write_html_report
 
     try:
         data = build_report(run_dir)
@@ -103,7 +109,7 @@ def _progress(quiet: bool):
 
 def _finish(opened, wait: bool = False) -> None:
     from ida.cycle import execute
-    from ida.report import build_report, capability_table, plot_capability
+    from ida.reporting.capability import build_report, capability_table, plot_capability
 
     try:
         status = execute(opened, wait=wait)
@@ -118,12 +124,9 @@ def _finish(opened, wait: bool = False) -> None:
 
 
 # The oversight app's commands live in their own module (accounts, starting the app).
-from ida.cli_review import review, users_app  # noqa: E402
+from ida.cli.review import review, users_app  # noqa: E402
 
 app.add_typer(users_app, name="users")
 app.command()(review)
 app.command()(approve)
 app.command()(compare)
-
-if __name__ == "__main__":
-    app()

@@ -1,13 +1,14 @@
 """Optional export of every cycle's metrics to MLflow (`tracking.mlflow: true`, the `mlflow` extra): one MLflow
-run per IDA run, the cycle index as the step (the baseline at step 0), each cycle's dataset and checkpoint hashes as tags. Idempotent: the
-cycles already exported are remembered in the run's event log, so resuming exports only the new ones."""
+run per IDA run, the cycle index as the step (the baseline at step 0), each cycle's dataset and checkpoint hashes
+as tags. Idempotent: the cycles already exported are remembered in the run's event log, so resuming exports only
+the new ones."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import time
-from ida.cycle import Run
+from ida.run import RunRecord
 
 EVENT = "mlflow_export"
 
@@ -19,7 +20,7 @@ def mlflow_missing() -> str | None:
     return None
 
 
-def tracking_uri(run: Run) -> str:
+def tracking_uri(run: RunRecord) -> str:
     uri = run.config.tracking.mlflow_uri or f"file:{(run.dir / 'mlruns').resolve()}"
     if uri.startswith("file:"):
         # MLflow 3 refuses its file store unless asked; a local folder beside the store is what we want here.
@@ -27,7 +28,7 @@ def tracking_uri(run: Run) -> str:
     return uri
 
 
-def export_mlflow(run: Run) -> tuple[str, list[int]]:
+def export_mlflow(run: RunRecord) -> tuple[str, list[int]]:
     """Log the promoted cycles (and the baseline) not exported yet; returns (MLflow run id, cycles logged now)."""
     from mlflow.entities import Metric, RunTag
     from mlflow.tracking import MlflowClient
@@ -56,7 +57,7 @@ def export_mlflow(run: Run) -> tuple[str, list[int]]:
         for start in range(0, len(values), 900):  # MLflow takes at most 1000 metrics per batch
             client.log_batch(mlflow_run, metrics=values[start:start + 900], tags=tags if start == 0 else [])
     if ready:
-        run.store.log_event(run.id, "system", EVENT, {"mlflow_run_id": mlflow_run, "cycles": sorted(ready)})
+        run.store.event(run.id, "system", EVENT, {"mlflow_run_id": mlflow_run, "cycles": sorted(ready)})
     if run.store.run(run.id)["status"] == "finished":
         client.set_terminated(mlflow_run, "FINISHED")
     return mlflow_run, sorted(ready)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from decomposition import Budget, Executor, Program, SubquestionGraph, WaveStats
 from ida.config import AmplifyConfig
 from ida.models.base import Answerer
+from ida.store import ExampleRow
 from ida.tasks import UNKNOWN, Question, Task
 
 
@@ -26,6 +27,12 @@ class AmplifiedExample:
     def usable(self) -> bool:
         return is_usable(self.answer)
 
+    def to_row(self, true_answer: str | None) -> ExampleRow:
+        """The stored form: the graph as JSON, the error kept in the provenance."""
+        q = self.question
+        return ExampleRow(q.id, q.difficulty, q.prompt, self.answer, true_answer, self.graph.to_json(),
+                          {**self.provenance, "error": self.error})
+
 
 def is_usable(answer: str | None) -> bool:
     """H recomposed an answer: not failed, and not H's own "I could not" (UNKNOWN)."""
@@ -40,7 +47,7 @@ def amplify(task: Task, questions: list[Question], answerer: Answerer, cfg: Ampl
             overseer: str = "H:program", on_wave: Callable[[WaveStats], None] | None = None,
             executor: Executor | None = None, programs: list[Program] | None = None) -> list[AmplifiedExample]:
     """Amp(H, answerer) on every question, all graphs at once in batched waves; `programs` (one per question)
-    replace the task's H (e.g. LLM decomposition, see `ida.amplifiers`)."""
+    replace the task's H (e.g. LLM decomposition, see `ida.amplify.amplifier`)."""
     executor = executor or make_executor(answerer, cfg)
     programs = programs if programs is not None else [task.decompose(q) for q in questions]
     runs = executor.run(questions, programs, on_wave=on_wave)

@@ -10,14 +10,13 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-from ida.cycle import BASELINE_CYCLE, open_run
-from ida.progress import RunProgress
+from ida.run import BASELINE_CYCLE, read_run
 from ida.safety import MONITORS, list_alerts, signoffs
 
 
 def build_safety_report(run_dir: Path) -> dict[str, Any]:
     """{run_id, task, status, thresholds, cycles: [{index, promoted, <monitor>: {key: value}}], alerts, signoffs}."""
-    run = open_run(run_dir, RunProgress(quiet=True))
+    run = read_run(run_dir)
     try:
         metrics = run.store.metrics(run.id)
         promoted = {p["cycle"] for p in run.store.phases(run.id) if p["phase"] == "promote"}
@@ -107,7 +106,8 @@ def plot_monitors(report: dict[str, Any], path: Path) -> Path:
         for i, k in enumerate(keys):
             ax.plot(xs, [c[name].get(k, float("nan")) for c in report["cycles"]], marker="o", markersize=3,
                     color=cmap(i / max(1, len(keys) - 1)), label=f"d={k}")
-        ax.set_title("amplification gain: Amp(M_n) - M_n" if name == "gain" else "distillation fidelity: M_n vs Amp(M_(n-1))",
+        ax.set_title("amplification gain: Amp(M_n) - M_n" if name == "gain"
+                     else "distillation fidelity: M_n vs Amp(M_(n-1))",
                      fontsize=9)
         ax.legend(ncol=4, fontsize=6)
     for key in SERIES["collapse"]:

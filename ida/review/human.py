@@ -14,21 +14,21 @@ import random
 import time
 from collections.abc import Callable
 
-from ida.amplify import is_usable
+from ida.amplify.examples import is_usable
 from ida.config import ReviewConfig
 from ida.progress import RunProgress
-from ida.review import Review
-from ida.review_queue import WHOLE_EXAMPLE, ReviewQueue
-from ida.store import Store
+from ida.review.policies import Review
+from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
+from ida.store import ExampleRow, Store
 
 UNREVIEWED = "unreviewed"  # the reviewer name on examples trained on without a verdict (unreviewed: include)
 _RANK = {"accept": 0, "edit": 1, "reject": 2}
 
 
-def sample_for_review(rows: list[dict], cfg: ReviewConfig, seed: int) -> list[dict]:
+def sample_for_review(rows: list[ExampleRow], cfg: ReviewConfig, seed: int) -> list[ExampleRow]:
     """The usable examples that go to people: a seeded `sample_rate` share, at most `quota`."""
     rng = random.Random(seed)
-    sampled = [r for r in rows if is_usable(r["answer"]) and rng.random() < cfg.sample_rate]
+    sampled = [r for r in rows if is_usable(r.answer) and rng.random() < cfg.sample_rate]
     return sampled if cfg.quota is None else sampled[:cfg.quota]
 
 
@@ -46,29 +46,29 @@ def combine(verdicts: list[dict]) -> dict[str, Review]:
     return out
 
 
-def human_review(store: Store, run_id: str, cycle: int, rows: list[dict], cfg: ReviewConfig, seed: int,
+def human_review(store: Store, run_id: str, cycle: int, rows: list[ExampleRow], cfg: ReviewConfig, seed: int,
                  progress: RunProgress, app_hint: str,
                  sleep: Callable[[float], None] = time.sleep) -> tuple[list[Review], dict]:
     """Queue the sample, wait for its verdicts if `cfg.wait`, and return one `Review` per example that is
     trained on or rejected, plus counts for the phase result."""
     queue = ReviewQueue(store, cfg.lease_minutes)
     sampled = sample_for_review(rows, cfg, seed)
-    queue.enqueue(run_id, cycle, [(r["question_id"], WHOLE_EXAMPLE) for r in sampled], cfg.overlap, seed)
+    queue.enqueue(run_id, cycle, [(r.question_id, WHOLE_EXAMPLE) for r in sampled], cfg.overlap, seed)
     if cfg.wait:
         _wait(queue, store, run_id, cycle, cfg.poll_seconds, progress, app_hint, sleep)
     judged = combine(queue.verdicts(cycle=cycle))
     reviews, unreviewed = [], 0
     for r in rows:
-        if not is_usable(r["answer"]):
+        if not is_usable(r.answer):
             continue
-        review = judged.get(r["question_id"])
+        review = judged.get(r.question_id)
         if review is not None:
-            target = r["answer"] if review.verdict == "accept" else review.target
+            target = r.answer if review.verdict == "accept" else review.target
             reviews.append(Review(review.question_id, review.verdict, target, review.reviewer, review.comment))
             continue
         unreviewed += 1
         if cfg.unreviewed == "include":
-            reviews.append(Review(r["question_id"], "accept", r["answer"], UNREVIEWED))
+            reviews.append(Review(r.question_id, "accept", r.answer, UNREVIEWED))
     done, wanted = queue.progress(run_id, cycle)
     return reviews, {"queued": len(sampled), "human_verdicts": done, "verdicts_wanted": wanted,
                      "unreviewed": unreviewed, "unreviewed_rule": cfg.unreviewed}
@@ -79,7 +79,7 @@ def _wait(queue: ReviewQueue, store: Store, run_id: str, cycle: int, poll: float
     done, wanted = queue.progress(run_id, cycle)
     if done >= wanted:
         return
-    store.log_event(run_id, "system", "review_wait", {"cycle": cycle, "done": done, "wanted": wanted})
+    store.event(run_id, "system", "review_wait", {"cycle": cycle, "done": done, "wanted": wanted})
     progress.log(f"cycle {cycle}: waiting for {wanted - done} of {wanted} reviews; open the app with: {app_hint}")
     with progress.phase(f"cycle {cycle} · review", total=wanted) as bar:
         while done < wanted:

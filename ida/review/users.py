@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ida.store import Store
+from ida.store import Account, AccountTaken, Store
 
 Role = Literal["overseer", "admin"]
 ROLES: tuple[str, ...] = ("overseer", "admin")
@@ -25,12 +25,6 @@ MIN_PASSWORD = 8
 # scrypt at n=2^14, r=8 costs ~16 MiB and ~0.1 s per guess: slow for an attacker, fine for a login.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
-
-USERS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-  name TEXT PRIMARY KEY, role TEXT NOT NULL, email TEXT UNIQUE, password TEXT, created REAL NOT NULL);
-"""
-
 
 class UserError(ValueError):
     """A bad account request: unknown role, bad name, short password, or a name/e-mail already taken."""
@@ -81,7 +75,6 @@ class Users:
 
     def __init__(self, store: Store):
         self.store = store
-        store.db.executescript(USERS_SCHEMA)
 
     def add(self, name: str, role: str, password: str | None, email: str | None = None) -> User:
         """A new account; `password=None` makes an OIDC-only account (needs an e-mail)."""
@@ -94,44 +87,42 @@ class Users:
         if password is not None and len(password) < MIN_PASSWORD:
             raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
         encoded = None if password is None else hash_password(password)
-        with self.store.transaction() as db:
-            taken = db.execute("SELECT name FROM users WHERE name = ? OR (email IS NOT NULL AND email = ?)",
-                               (name, email)).fetchone()
-            if taken:
-                raise UserError(f"user {name!r} or e-mail {email!r} already exists")
-            db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)", (name, role, email, encoded, time.time()))
-            self.store.log_event(None, "cli", "user_added", {"user": name, "role": role, "email": email})
+        try:
+            self.store.add_account(name, role, email, encoded)
+        except AccountTaken as err:
+            raise UserError(str(err)) from None
         return User(name, role, email)  # type: ignore[arg-type]
 
     def get(self, name: str) -> User | None:
-        row = self.store.db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
-        return None if row is None else User(row["name"], row["role"], row["email"])
+        return _user(self.store.account(name=name))
 
     def by_email(self, email: str) -> User | None:
-        row = self.store.db.execute("SELECT * FROM users WHERE lower(email) = lower(?)", (email,)).fetchone()
-        return None if row is None else User(row["name"], row["role"], row["email"])
+        return _user(self.store.account(email=email))
 
     def list(self) -> list[User]:
-        rows = self.store.db.execute("SELECT * FROM users ORDER BY name")
-        return [User(r["name"], r["role"], r["email"]) for r in rows]
+        return [User(a.name, a.role, a.email) for a in self.store.accounts()]  # type: ignore[arg-type]
 
     def authenticate(self, name: str, password: str, audit: Store, run_id: str | None) -> User | None:
         """The user if the password matches; logs `login` or `login_failed` to `audit`'s event log."""
-        row = self.store.db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
-        encoded = row["password"] if row is not None and row["password"] else _dummy_hash()
-        ok = verify_password(password, encoded) and row is not None and row["password"] is not None
+        row = self.store.account(name=name)
+        encoded = row.password if row is not None and row.password else _dummy_hash()
+        ok = verify_password(password, encoded) and row is not None and row.password is not None
         if not ok:
             reason = "unknown user" if row is None else "wrong password"
-            audit.log_event(run_id, name[:64], "login_failed", {"reason": reason, "method": "password"})
+            audit.event(run_id, name[:64], "login_failed", {"reason": reason, "method": "password"})
             return None
-        audit.log_event(run_id, name, "login", {"method": "password", "role": row["role"]})
-        return User(row["name"], row["role"], row["email"])
+        audit.event(run_id, name, "login", {"method": "password", "role": row.role})
+        return _user(row)
 
     def login_oidc(self, email: str, audit: Store, run_id: str | None) -> User | None:
         """The account an OIDC e-mail maps to (its role from this table); logs the attempt to `audit`."""
         user = self.by_email(email)
         if user is None:
-            audit.log_event(run_id, email[:128], "login_failed", {"reason": "no account for e-mail", "method": "oidc"})
+            audit.event(run_id, email[:128], "login_failed", {"reason": "no account for e-mail", "method": "oidc"})
             return None
-        audit.log_event(run_id, user.name, "login", {"method": "oidc", "role": user.role, "email": email})
+        audit.event(run_id, user.name, "login", {"method": "oidc", "role": user.role, "email": email})
         return user
+
+
+def _user(account: Account | None) -> User | None:
+    return None if account is None else User(account.name, account.role, account.email)  # type: ignore[arg-type]

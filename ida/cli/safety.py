@@ -18,7 +18,7 @@ PAUSED_EXIT = 3  # `ida run` / `ida resume` exit code when a tripwire paused the
 
 def print_safety(console: Console, run_dir: Path) -> dict:
     """The monitor table and every alert (with its sign-off); returns the safety report."""
-    from ida.report_safety import alert_lines, build_safety_report, monitor_table
+    from ida.reporting.safety import alert_lines, build_safety_report, monitor_table
 
     report = build_safety_report(run_dir)
     if report["cycles"]:
@@ -32,7 +32,7 @@ def finish_safety(console: Console, opened, status: str) -> None:
     """After `execute`: monitors, MLflow export, and the paused exit (code 3) with the command that releases it."""
     print_safety(console, opened.dir)
     if opened.config.tracking.mlflow:
-        from ida.mlflow_export import export_mlflow
+        from ida.reporting.mlflow import export_mlflow
 
         mlflow_run, cycles = export_mlflow(opened)
         console.print(f"mlflow: run {mlflow_run}, cycles {cycles or 'none new'} exported")
@@ -53,7 +53,7 @@ def _held_cycle(opened) -> int | None:
 def check_mlflow(console: Console, config) -> None:
     """`tracking.mlflow` without mlflow installed fails before any work."""
     if config.tracking.mlflow:
-        from ida.mlflow_export import mlflow_missing
+        from ida.reporting.mlflow import mlflow_missing
 
         if (why := mlflow_missing()) is not None:
             console.print(f"[red]{why}[/red]")
@@ -91,7 +91,7 @@ def compare(
     out: Annotated[Path, typer.Option("--out", help="Where to write the comparison plot.")] = Path("compare.png"),
 ) -> None:
     """Two runs side by side: a per-cycle table and a plot."""
-    from ida.compare import compare_table, load_side, plot_compare
+    from ida.reporting.compare import compare_table, load_side, plot_compare
 
     console = Console(width=160)
     try:

@@ -1,0 +1,154 @@
+"""The registry of decomposers: who plays H in Amp(H, M_n). One `DecomposerProvider` per `amplify.decomposer`
+name, chosen once when an `Amplifier` is built; each builds a `Decomposer` that turns a question into a
+decomposition program (a generator that yields subquestions and returns the recomposed answer).
+
+- `task`: the task's own H program (the 2018 paper's overseer).
+- `llm`: the answerer proposes validated JSON subquestion plans (`decomposition.LLMDecomposer`).
+- `direct`: no decomposition; the answerer answers the question itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from decomposition import Program, recursive_program
+from ida.tasks import Question, Task
+
+if TYPE_CHECKING:
+    from ida.config import AmplifyConfig, RunConfig
+    from ida.models.registry import AnswererProvider
+
+
+class Decomposer(Protocol):
+    """Turns a question into a decomposition program whose subquestions are decomposed again down to `depth`
+    (HCH-style, `amplify.depth`; 1: they go straight to the answerer). `failures` maps a question id to the
+    (question text, reason) pairs of plans that were rejected. `overseer(version)` names H in provenance."""
+
+    failures: dict[str, list[tuple[str, str]]]
+
+    def program(self, question: Question, depth: int = 1) -> Program: ...
+
+    def overseer(self, answerer_version: str) -> str: ...
+
+
+def llm_text(q: Question) -> str:
+    """The question as an LLM reads it: its context (if any) above the question text."""
+    return "\n".join(q.context) + "\n\n" + q.text if q.context else q.text
+
+
+class TaskDecomposer:
+    """H is the task's own program; a subquestion that is itself a `Question` is decomposed again by it."""
+
+    def __init__(self, task: Task) -> None:
+        self.task, self.failures = task, {}
+
+    def program(self, question: Question, depth: int = 1) -> Program:
+        expand = lambda item: self.task.decompose(item) if isinstance(item, Question) else None  # noqa: E731
+        return recursive_program(self.task.decompose(question), expand, depth)
+
+    def overseer(self, answerer_version: str) -> str:
+        return "H:program"
+
+
+class DirectDecomposer:
+    """No decomposition. The student is asked in the task's own prompt format; an LLM gets `llm_text`."""
+
+    def __init__(self, student: bool) -> None:
+        self.student, self.failures = student, {}
+
+    def program(self, question: Question, depth: int = 1) -> Program:
+        if self.student:
+            return _ask(question)
+        from decomposition.decomposers import DirectDecomposer as Direct
+
+        return Direct().program(llm_text(question))
+
+    def overseer(self, answerer_version: str) -> str:
+        return f"H:direct:{answerer_version}"
+
+
+class LLMPlanDecomposer:
+    """The answerer writes the plans; a rejected plan is recorded in `failures` under its question's id."""
+
+    def __init__(self, cfg: AmplifyConfig) -> None:
+        from decomposition.decomposers import LLMDecomposer
+
+        d = cfg.llm_decomposer
+        self.inner = LLMDecomposer(None, max_subquestions=d.max_subquestions, max_depth=d.max_depth,
+                                   retries=d.retries)
+        self.failures: dict[str, list[tuple[str, str]]] = {}
+
+    def program(self, question: Question, depth: int = 1) -> Program:
+        sink: list[tuple[str, str]] = []  # this question's rejected plans, its recursive ones included
+        self.failures.pop(question.id, None)
+        expand = lambda item: (self.inner.program(item.text, failures=sink)  # noqa: E731
+                               if getattr(item, "kind", None) == "subquestion" else None)
+        program = recursive_program(self.inner.program(llm_text(question), failures=sink), expand, depth)
+        return _recording(program, sink, self.failures, question.id)
+
+    def overseer(self, answerer_version: str) -> str:
+        return f"H:llm:{answerer_version}"
+
+
+def _ask(q: Question) -> Program:
+    [answer] = yield [q]
+    return answer
+
+
+def _recording(program: Program, sink: list[tuple[str, str]], failures: dict[str, list[tuple[str, str]]],
+               question_id: str) -> Program:
+    """`program`, copying the reasons its plans (root or recursive) were rejected into `failures` as it goes."""
+    try:
+        return (yield from program)
+    finally:
+        if sink:
+            failures[question_id] = list(sink)
+
+
+def _no_check(config: RunConfig, task: Task) -> None:
+    """Nothing to check before the run."""
+
+
+def _check_task(config: RunConfig, task: Task) -> None:
+    if not task.can_decompose:
+        raise ValueError(f"amplify.decomposer: task {task.name!r} has no H program of its own; "
+                         "set amplify.decomposer to llm (with an LLM answerer) or direct")
+
+
+def _check_llm(config: RunConfig, task: Task) -> None:
+    from ida.models.registry import answerer_provider
+
+    if answerer_provider(config.amplify.answerer.kind).student:
+        raise ValueError("amplify.decomposer: llm needs an LLM answerer (amplify.answerer.kind openai or "
+                         "langchain); the local student cannot write plans")
+
+
+@dataclass(frozen=True)
+class DecomposerProvider:
+    """How one decomposer is built (from the amplify config, the task and the answerer's provider) and checked
+    against the run's config and task before any work."""
+
+    build: Callable[[AmplifyConfig, Task, AnswererProvider], Decomposer]
+    check: Callable[[RunConfig, Task], None] = _no_check
+
+
+DECOMPOSERS: dict[str, DecomposerProvider] = {}
+
+
+def register_decomposer(name: str, provider: DecomposerProvider) -> None:
+    DECOMPOSERS[name] = provider
+
+
+def decomposer_provider(name: str) -> DecomposerProvider:
+    if name not in DECOMPOSERS:
+        raise ValueError(f"amplify.decomposer: unknown decomposer {name!r}; known: {', '.join(sorted(DECOMPOSERS))}")
+    return DECOMPOSERS[name]
+
+
+register_decomposer("task", DecomposerProvider(build=lambda cfg, task, answerer: TaskDecomposer(task),
+                                               check=_check_task))
+register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answerer: DirectDecomposer(answerer.student)))
+register_decomposer("llm", DecomposerProvider(build=lambda cfg, task, answerer: LLMPlanDecomposer(cfg),
+                                              check=_check_llm))

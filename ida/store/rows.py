@@ -1,0 +1,58 @@
+"""Typed rows that cross modules through the store."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ExampleRow:
+    """One amplified example as stored: the question, Amp(H, M_n)'s answer (None: failed), the graph transcript
+    (`SubquestionGraph.to_json()`), provenance (model version, overseer, error), and the review's verdict and
+    training target once the review phase has run."""
+
+    question_id: str
+    difficulty: int
+    prompt: str
+    answer: str | None
+    true_answer: str | None = None
+    graph: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    verdict: str | None = None
+    target: str | None = None
+    cycle: int | None = None  # set when read back from the store
+
+    def reviewed(self, verdict: str | None, target: str | None) -> ExampleRow:
+        """The same row with the review's verdict and training target."""
+        return ExampleRow(self.question_id, self.difficulty, self.prompt, self.answer, self.true_answer, self.graph,
+                          self.provenance, verdict, target, self.cycle)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A live (or ended) claim of one review item by one overseer, with the item's coordinates."""
+
+    id: int
+    item_id: int
+    user: str
+    claimed: float
+    expires: float
+    run_id: str
+    cycle: int
+    question_id: str
+    node: int
+
+    def seconds_left(self, now: float | None = None) -> float:
+        return max(0.0, self.expires - (time.time() if now is None else now))
+
+
+@dataclass(frozen=True)
+class Account:
+    """A stored account of the oversight app (the password hash stays inside the store's users table)."""
+
+    name: str
+    role: str
+    email: str | None
+    password: str | None

@@ -1,0 +1,136 @@
+"""The run tables of the store: runs, phases, examples, metrics and the append-only event log. Each phase's
+results and its "done" mark are written in one transaction, which is what makes `ida resume` exact after a
+SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ida.store.rows import ExampleRow
+from ida.store.schema import SCHEMA
+
+
+class RunTables:
+    """The connection and the run tables; `Store` adds the review, accounts and safety tables."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: everything inside lands together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _rows(self, sql: str, args: tuple | list = ()) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._db.execute(sql, args)]
+
+    # runs
+    def create_run(self, run_id: str, task: str, config_yaml: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO runs VALUES (?, ?, 'running', ?, ?)", (run_id, task, config_yaml, time.time()))
+            self.event(run_id, "system", "run_created", {"task": task})
+
+    def run(self, run_id: str | None = None) -> dict[str, Any]:
+        row = self._db.execute("SELECT * FROM runs" + (" WHERE id = ?" if run_id else " LIMIT 1"),
+                               (run_id,) if run_id else ()).fetchone()
+        if row is None:
+            raise KeyError(f"no run {run_id or ''} in {self.path}")
+        return dict(row)
+
+    def set_status(self, run_id: str, status: str) -> None:
+        with self._transaction():
+            self._db.execute("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
+            self.event(run_id, "system", "status", {"status": status})
+
+    # phases
+    def phase_result(self, run_id: str, cycle: int, phase: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT result FROM phases WHERE run_id = ? AND cycle = ? AND phase = ?",
+                               (run_id, cycle, phase)).fetchone()
+        return json.loads(row["result"]) if row else None
+
+    def finish_phase(self, run_id: str, cycle: int, phase: str, result: dict[str, Any],
+                     metrics: dict[str, dict[str, float]] | None = None, examples: list[ExampleRow] | None = None,
+                     also: Callable[[Any], None] | None = None) -> None:
+        """Record a phase's result, its metrics and examples, and the phase as done: one transaction.
+        `also(store)` writes more rows that must land with them (events, the monitor phase's alerts)."""
+        with self._transaction() as db:
+            if also is not None:
+                also(self)
+            for name, values in (metrics or {}).items():
+                db.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?)",
+                               [(run_id, cycle, name, str(k), float(v)) for k, v in values.items()])
+            for e in examples or []:
+                self._upsert_example(run_id, cycle, e)
+            db.execute("INSERT OR REPLACE INTO phases VALUES (?, ?, ?, ?, ?)",
+                       (run_id, cycle, phase, json.dumps(result), time.time()))
+            self.event(run_id, "system", "phase_done", {"cycle": cycle, "phase": phase})
+
+    def phases(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT * FROM phases WHERE run_id = ? ORDER BY cycle, finished", (run_id,))
+        return [{**dict(r), "result": json.loads(r["result"])} for r in rows]
+
+    # examples
+    def _upsert_example(self, run_id: str, cycle: int, e: ExampleRow) -> None:
+        self._db.execute(
+            "INSERT INTO examples (run_id, cycle, question_id, difficulty, prompt, answer, true_answer, graph,"
+            " provenance, verdict, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (run_id, cycle, question_id) DO UPDATE SET verdict = excluded.verdict,"
+            " target = excluded.target",
+            (run_id, cycle, e.question_id, e.difficulty, e.prompt, e.answer, e.true_answer, json.dumps(e.graph),
+             json.dumps(e.provenance), e.verdict, e.target))
+
+    def examples(self, run_id: str, cycle: int) -> list[ExampleRow]:
+        rows = self._db.execute("SELECT * FROM examples WHERE run_id = ? AND cycle = ? ORDER BY id", (run_id, cycle))
+        return [_example(r) for r in rows]
+
+    def example(self, run_id: str, cycle: int, question_id: str) -> ExampleRow | None:
+        row = self._db.execute("SELECT * FROM examples WHERE run_id = ? AND cycle = ? AND question_id = ?",
+                               (run_id, cycle, question_id)).fetchone()
+        return None if row is None else _example(row)
+
+    # metrics
+    def metrics(self, run_id: str, name: str | None = None) -> dict[int, dict[str, dict[str, float]]]:
+        """{cycle: {name: {key: value}}}."""
+        sql, args = "SELECT * FROM metrics WHERE run_id = ?", [run_id]
+        if name:
+            sql, args = sql + " AND name = ?", args + [name]
+        out: dict[int, dict[str, dict[str, float]]] = {}
+        for r in self._db.execute(sql, args):
+            out.setdefault(r["cycle"], {}).setdefault(r["name"], {})[r["key"]] = r["value"]
+        return out
+
+    # events
+    def event(self, run_id: str | None, actor: str, kind: str, payload: dict[str, Any] | None = None) -> None:
+        """Append one event (inside the caller's transaction when one is open, so it lands with its rows)."""
+        self._db.execute("INSERT INTO events (ts, run_id, actor, kind, payload) VALUES (?, ?, ?, ?, ?)",
+                         (time.time(), run_id, actor, kind, json.dumps(payload or {})))
+
+    def events(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM events" + (" WHERE run_id = ?" if run_id else "") + " ORDER BY id"
+        return [{**dict(r), "payload": json.loads(r["payload"])}
+                for r in self._db.execute(sql, (run_id,) if run_id else ())]
+
+
+def _example(r: sqlite3.Row) -> ExampleRow:
+    return ExampleRow(r["question_id"], r["difficulty"], r["prompt"], r["answer"], r["true_answer"],
+                      json.loads(r["graph"]), json.loads(r["provenance"]), r["verdict"], r["target"], r["cycle"])

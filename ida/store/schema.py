@@ -1,0 +1,48 @@
+"""Every table of the SQLite store, in one place: a run's results (runs, phases, examples, metrics, the event log),
+its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts) and the app's accounts (users).
+Every statement is `IF NOT EXISTS`, so opening an older store adds the tables it lacks."""
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, task TEXT NOT NULL, status TEXT NOT NULL, config TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS phases (
+  run_id TEXT NOT NULL, cycle INTEGER NOT NULL, phase TEXT NOT NULL, result TEXT NOT NULL, finished REAL NOT NULL,
+  PRIMARY KEY (run_id, cycle, phase));
+CREATE TABLE IF NOT EXISTS examples (
+  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, question_id TEXT NOT NULL,
+  difficulty INTEGER NOT NULL, prompt TEXT NOT NULL, answer TEXT, true_answer TEXT, graph TEXT NOT NULL,
+  provenance TEXT NOT NULL, verdict TEXT, target TEXT, UNIQUE (run_id, cycle, question_id));
+CREATE TABLE IF NOT EXISTS metrics (
+  run_id TEXT NOT NULL, cycle INTEGER NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL, value REAL NOT NULL,
+  PRIMARY KEY (run_id, cycle, name, key));
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY, ts REAL NOT NULL, run_id TEXT, actor TEXT NOT NULL, kind TEXT NOT NULL,
+  payload TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS events_append_only_u BEFORE UPDATE ON events
+  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_append_only_d BEFORE DELETE ON events
+  BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TABLE IF NOT EXISTS signoffs (
+  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, signed_by TEXT NOT NULL, note TEXT NOT NULL,
+  ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, tripwire TEXT NOT NULL, monitor TEXT NOT NULL,
+  key TEXT NOT NULL, value REAL NOT NULL, threshold REAL NOT NULL, message TEXT NOT NULL, created REAL NOT NULL,
+  signoff_id INTEGER REFERENCES signoffs (id));
+CREATE TABLE IF NOT EXISTS review_items (
+  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, question_id TEXT NOT NULL,
+  node INTEGER NOT NULL, copies INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, lease_id INTEGER,
+  created REAL NOT NULL, UNIQUE (run_id, cycle, question_id, node));
+CREATE TABLE IF NOT EXISTS leases (
+  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, user TEXT NOT NULL, claimed REAL NOT NULL,
+  expires REAL NOT NULL, ended REAL, outcome TEXT);
+CREATE TABLE IF NOT EXISTS verdicts (
+  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, lease_id INTEGER NOT NULL UNIQUE, user TEXT NOT NULL,
+  verdict TEXT NOT NULL, target TEXT, comment TEXT NOT NULL, seconds REAL NOT NULL, ts REAL NOT NULL,
+  UNIQUE (item_id, user));
+CREATE INDEX IF NOT EXISTS leases_live ON leases (user) WHERE ended IS NULL;
+CREATE INDEX IF NOT EXISTS leases_expiry ON leases (expires) WHERE ended IS NULL;
+CREATE INDEX IF NOT EXISTS review_items_open ON review_items (cycle, id) WHERE lease_id IS NULL AND done < copies;
+CREATE TABLE IF NOT EXISTS users (
+  name TEXT PRIMARY KEY, role TEXT NOT NULL, email TEXT UNIQUE, password TEXT, created REAL NOT NULL);
+"""
