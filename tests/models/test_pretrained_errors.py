@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.config import ConfigError, load_config
-from ida.cycle import start_run
+from ida.run import start_run
 from ida.progress import RunProgress
 from ida.tasks import make_task
 from tests.models.tiny_lm import save_checkpoint

@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.config import load_config
-from ida.cycle import build_task, execute, start_run
+from ida.cycle import execute
+from ida.run import build_task, start_run
 from ida.distill.data import IGNORE, read_jsonl, tokenize
 from ida.models.checkpoint import ADAPTER_BASE
 from ida.models.local import content_hash
 from ida.progress import RunProgress
-from ida.report import build_report
+from ida.reporting.capability import build_report
 from tests.models.tiny_lm import save_checkpoint
 
 PERM = ["task.params={n_items: 6, max_k: 2}"]

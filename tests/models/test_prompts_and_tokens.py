@@ -84,8 +84,8 @@ def test_context_length_from_any_architecture_and_a_row_too_long_is_named():
     assert context_length(tiny_causal_lm("llama", 50, positions=96).config) == 96
     assert context_length(tiny_causal_lm("gpt2", 50, positions=80).config) == 80
     tok = student("llama-bos-plain")
-    with pytest.raises(ValueError, match=r"has \d+ tokens .* context length of 8"):
-        tokenize(examples()[:1], tok, 8)
+    with pytest.raises(ValueError, match=r"has \d+ tokens \(prompt \d+ \+ answer \d+\), .* context length of 3"):
+        tokenize(examples()[:1], tok, 3)  # BOS + prompt + answer + EOS: at least 4
 
 
 def test_the_word_level_default_encodes_exactly_as_before():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ida.config import load_config
-from ida.cycle import build_task, execute, start_run
+from ida.cycle import execute
+from ida.run import build_task, start_run
 from ida.models.local import LocalModel
 from ida.models.vllm import VLLMAnswerer, VLLMConfig
 from ida.progress import RunProgress
