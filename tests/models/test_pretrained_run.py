@@ -96,7 +96,8 @@ def test_gpt2_bpe_with_lora_adapters_chained_by_base_hash(tmp_path):
     check_cycles(run, "gpt2", "GPT2LMHeadModel")
     for cycle in (1, 2):
         base = json.loads((run.checkpoint(cycle) / ADAPTER_BASE).read_text())
-        assert base == {"path": f"../../cycle-{cycle - 1}/checkpoint", "sha256": content_hash(run.checkpoint(cycle - 1))}
+        assert base == {"path": f"../../cycle-{cycle - 1}/checkpoint",
+                        "sha256": content_hash(run.checkpoint(cycle - 1))}
         assert not (run.checkpoint(cycle) / "model.safetensors").exists()
 
 

@@ -54,7 +54,8 @@ def test_chat_renders_through_the_template_and_ends_answers_with_end_of_turn():
                   few_shot=[{"question": "perm 0 ^ 1 =", "answer": "3"}])
     text = tok.render("perm 1 ^ 2 =")
     assert text.startswith("<|im_start|>system\nAnswer with a number.<|im_end|>")
-    assert "<|im_start|>assistant\n3<|im_end|>" in text and text.endswith("perm 1 ^ 2 =<|im_end|>\n<|im_start|>assistant\n")
+    assert "<|im_start|>assistant\n3<|im_end|>" in text
+    assert text.endswith("perm 1 ^ 2 =<|im_end|>\n<|im_start|>assistant\n")
     assert tok.eos_token_id == tok.raw.convert_tokens_to_ids(IM_END) != tok.raw.eos_token_id
     assert tok.encode_answer("17")[-1] == tok.eos_token_id
 
