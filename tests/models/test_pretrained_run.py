@@ -86,7 +86,7 @@ def test_qa_direct_plain_and_chat(tmp_path, arch, architecture, fmt):
     check_cycles(run, arch, architecture)
     assert run.store.phase_result(run.id, 0, "baseline")["train_steps"] == 4  # supervised, same template
     rows = run.store.examples(run.id, 1)
-    assert rows and all(r["answer"] is not None for r in rows)  # the student's own raw answers are the targets
+    assert rows and all(r.answer is not None for r in rows)  # the student's own raw answers are the targets
 
 
 @pytest.mark.slow
