@@ -94,7 +94,7 @@ class AmplifyConfig(Section):
     memo: bool = Field(True, description="Answer identical subquestions once per model version.")
     min_confidence: float | None = Field(None, gt=0, le=1, description="Amplify phase, local answerer: a subanswer the student gives with probability (product over its tokens) below this counts as unknown, so H leaves the target out of training instead of building it on a guess. None: every subanswer is used. Evaluation's Amp(student) never filters.")
     answerer: AnswererConfig = Field(default_factory=AnswererConfig, description="Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, default), an OpenAI-compatible endpoint or a LangChain chat model.")
-    decomposer: Literal["task", "llm", "direct"] = Field("task", description="Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion plans; needs answerer.kind openai or langchain) or direct (no decomposition: the answerer answers each question).")
+    decomposer: Literal["task", "llm", "direct", "human"] = Field("task", description="Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each question) or human (overseers decompose sampled questions in the app's workspace page; see review.workspaces).")
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description="decomposer=llm: plan limits and retries.")
     depth: int = Field(1, ge=1, le=8, description="HCH-style recursion: subquestions are decomposed again until this depth (1: the decomposer's subquestions go straight to the answerer).")
 
@@ -115,6 +115,9 @@ class ReviewConfig(Section):
     lease_minutes: float = Field(5.0, gt=0, description="Human: how long a claimed item stays with its overseer before it returns to the queue.")
     overlap: float = Field(0.0, ge=0.0, le=1.0, description="Human: share of queued items served to two different overseers, to measure their agreement (the cycle then waits for both).")
     poll_seconds: float = Field(2.0, gt=0, description="Human, wait: how often the waiting review phase looks at the store.")
+    workspace_minutes: float = Field(5.0, gt=0, description="amplify.decomposer=human: how long a claimed workspace stays with its overseer before it returns to the queue (its subquestions kept).")
+    workspaces: int = Field(4, ge=1, le=10000, description="amplify.decomposer=human: how many train questions per cycle (a seeded sample) queue as workspaces; the amplify phase waits until every one is finished.")
+    max_subquestion_chars: int = Field(300, ge=10, le=10000, description="amplify.decomposer=human: longest subquestion an overseer may write (limits on count and chain length: amplify.llm_decomposer).")
 
 
 class TeacherConfig(Section):
