@@ -144,13 +144,13 @@ def test_workspace_page_claim_ask_refuse_and_answer(tmp_path, monkeypatch):
     at.button(key=f"ws_ask-{ws.id}").click().run()
     assert not at.exception, at.exception
     step = store.workspace(ws.id).steps[0]
-    assert at.dataframe[0].value["its answer"].tolist() == [step.answer]
+    assert at.table[0].value["its answer"].tolist() == [step.answer]
     at.text_input(key=f"ws_sub-{ws.id}-1").input("perm #3 ^ 2")  # a later answer: refused
     at.button(key=f"ws_ask-{ws.id}").click().run()
     assert "a later answer" in at.error[0].value and len(store.workspace(ws.id).steps) == 1
     at.text_input(key=f"ws_sub-{ws.id}-1").input(HOSTILE)
     at.button(key=f"ws_ask-{ws.id}").click().run()
-    assert HOSTILE in at.dataframe[0].value["you asked"].tolist()
+    assert HOSTILE in at.table[0].value["you asked"].tolist()
     assert HOSTILE not in " ".join(m.value for m in at.markdown)
     at.text_input(key=f"ws_answer-{ws.id}").input("thirty one")
     at.button(key=f"ws_finish-{ws.id}").click().run()
