@@ -25,7 +25,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", default="permutation")
     parser.add_argument("--warmup-steps", type=int, default=300,
-                        help="supervised steps first, so the model answers with parseable values and H builds full graphs")
+                        help="supervised steps first, so the model answers with parseable values and H builds "
+                             "full graphs")
     args = parser.parse_args()
     task = make_task(args.task)
     model = LocalModel.build(ModelConfig(), task.vocabulary(), seed=0, version="bench")

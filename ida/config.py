@@ -18,18 +18,26 @@ class Section(BaseModel):
 
 
 class TaskConfig(Section):
-    name: str = Field("permutation", description="Built-in task: permutation, assignments, wildcard, shortest_path, union_find; or qa (questions from a JSONL file: params path, checker, tolerance, eval_fraction).")
-    form: Literal["weights", "context"] = Field("weights", description="Facts in the weights (one fixed world) or in the context (a fresh world per question).")
+    name: str = Field("permutation", description=(
+        "Built-in task: permutation, assignments, wildcard, shortest_path, union_find; or qa (questions from a JSONL "
+        "file: params path, checker, tolerance, eval_fraction)."))
+    form: Literal["weights", "context"] = Field("weights", description=(
+        "Facts in the weights (one fixed world) or in the context (a fresh world per question)."))
     seed: int = Field(0, description="Seed of the task's world(s) and question sample.")
-    params: dict[str, Any] = Field(default_factory=dict, description="Task size parameters passed to the task's constructor, e.g. {n_items: 32, max_k: 8}; empty: the task's own defaults.")
+    params: dict[str, Any] = Field(default_factory=dict, description=(
+        "Task size parameters passed to the task's constructor, e.g. {n_items: 32, max_k: 8}; empty: the task's own "
+        "defaults."))
 
 
 class ModelConfig(Section):
-    n_layer: int = Field(2, ge=1, description="Transformer layers of the student (GPT-2 architecture, built in-process).")
+    n_layer: int = Field(2, ge=1, description=(
+        "Transformer layers of the student (GPT-2 architecture, built in-process)."))
     n_embd: int = Field(128, ge=8, description="Hidden width of the student.")
     n_head: int = Field(4, ge=1, description="Attention heads of the student.")
     n_positions: int = Field(256, ge=16, description="Longest sequence (prompt + answer) in tokens.")
-    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on embeddings, attention and residuals (GPT-2's three pdrops). 0 by default: the in-weights tasks are memorisation, which dropout slows several-fold.")
+    dropout: float = Field(0.0, ge=0, lt=1, description=(
+        "Dropout on embeddings, attention and residuals (GPT-2's three pdrops). 0 by default: the in-weights tasks "
+        "are memorisation, which dropout slows several-fold."))
     max_answer_tokens: int = Field(4, ge=1, description="Most tokens generated for one answer (greedy).")
     answer_batch_size: int = Field(512, ge=1, description="Prompts per forward pass when answering.")
 
@@ -63,12 +71,20 @@ class OpenAIConfig(Section):
 
 
 class AnswererConfig(Section):
-    kind: Literal["local", "openai", "langchain"] = Field("local", description="Who answers during amplification: local (the current student M_n, the IDA default), openai (an OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from `langchain_factory`). The distilled student is always the local model.")
-    openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description="kind=openai: endpoint, model and request settings; base_url and the key come from OPENAI_BASE_URL / OPENAI_API_KEY when unset.")
-    langchain_factory: str | None = Field(None, description="kind=langchain: import path `module:function` of a function that returns a langchain_core BaseChatModel.")
-    langchain_kwargs: dict[str, Any] = Field(default_factory=dict, description="kind=langchain: keyword arguments passed to the factory.")
+    kind: Literal["local", "openai", "langchain"] = Field("local", description=(
+        "Who answers during amplification: local (the current student M_n, the IDA default), openai (an "
+        "OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from "
+        "`langchain_factory`). The distilled student is always the local model."))
+    openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description=(
+        "kind=openai: endpoint, model and request settings; base_url and the key come from OPENAI_BASE_URL / "
+        "OPENAI_API_KEY when unset."))
+    langchain_factory: str | None = Field(None, description=(
+        "kind=langchain: import path `module:function` of a function that returns a langchain_core BaseChatModel."))
+    langchain_kwargs: dict[str, Any] = Field(default_factory=dict, description=(
+        "kind=langchain: keyword arguments passed to the factory."))
     langchain_max_concurrency: int = Field(8, ge=1, description="kind=langchain: most requests in flight at once.")
-    langchain_system_prompt: str | None = Field(None, description="kind=langchain: system message sent before every prompt.")
+    langchain_system_prompt: str | None = Field(None, description=(
+        "kind=langchain: system message sent before every prompt."))
 
     @model_validator(mode="after")
     def _consistent(self) -> AnswererConfig:
@@ -83,87 +99,145 @@ class AnswererConfig(Section):
 
 
 class LLMDecomposerConfig(Section):
-    max_subquestions: int = Field(8, ge=1, le=64, description="Most subquestions one plan may have; a longer plan is invalid.")
+    max_subquestions: int = Field(8, ge=1, le=64, description=(
+        "Most subquestions one plan may have; a longer plan is invalid."))
     max_depth: int = Field(4, ge=1, le=16, description="Longest chain of dependent subquestions in one plan.")
-    retries: int = Field(1, ge=0, le=5, description="Re-asks (with the rejection reason shown) after an invalid plan, before answering directly.")
+    retries: int = Field(1, ge=0, le=5, description=(
+        "Re-asks (with the rejection reason shown) after an invalid plan, before answering directly."))
 
 
 class AmplifyConfig(Section):
     max_nodes: int = Field(256, ge=1, description="Budget: most subquestion nodes one graph may have.")
     max_depth: int = Field(64, ge=1, description="Budget: most waves one graph may take.")
     memo: bool = Field(True, description="Answer identical subquestions once per model version.")
-    min_confidence: float | None = Field(None, gt=0, le=1, description="Amplify phase, local answerer: a subanswer the student gives with probability (product over its tokens) below this counts as unknown, so H leaves the target out of training instead of building it on a guess. None: every subanswer is used. Evaluation's Amp(student) never filters.")
-    answerer: AnswererConfig = Field(default_factory=AnswererConfig, description="Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, default), an OpenAI-compatible endpoint or a LangChain chat model.")
-    decomposer: Literal["task", "llm", "direct", "human"] = Field("task", description="Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each question) or human (overseers decompose sampled questions in the app's workspace page; see review.workspaces).")
-    llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description="decomposer=llm: plan limits and retries.")
-    depth: int = Field(1, ge=1, le=8, description="HCH-style recursion: subquestions are decomposed again until this depth (1: the decomposer's subquestions go straight to the answerer).")
+    min_confidence: float | None = Field(None, gt=0, le=1, description=(
+        "Amplify phase, local answerer: a subanswer the student gives with probability (product over its tokens) "
+        "below this counts as unknown, so H leaves the target out of training instead of building it on a guess. "
+        "None: every subanswer is used. Evaluation's Amp(student) never filters."))
+    answerer: AnswererConfig = Field(default_factory=AnswererConfig, description=(
+        "Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, "
+        "default), an OpenAI-compatible endpoint or a LangChain chat model."))
+    decomposer: Literal["task", "llm", "direct", "human"] = Field("task", description=(
+        "Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion "
+        "plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each "
+        "question) or human (overseers decompose sampled questions in the app's workspace page; see "
+        "review.workspaces)."))
+    llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description=(
+        "decomposer=llm: plan limits and retries."))
+    depth: int = Field(1, ge=1, le=8, description=(
+        "HCH-style recursion: subquestions are decomposed again until this depth (1: the decomposer's subquestions "
+        "go straight to the answerer)."))
 
     @model_validator(mode="after")
     def _llm_plans_need_an_llm(self) -> AmplifyConfig:
         if self.decomposer == "llm" and self.answerer.kind == "local":
-            raise ValueError("decomposer: llm needs answerer.kind openai or langchain (the local student cannot write plans)")
+            raise ValueError("decomposer: llm needs answerer.kind openai or langchain "
+                             "(the local student cannot write plans)")
         return self
 
 
 class ReviewConfig(Section):
-    policy: Literal["none", "simulated", "human"] = Field("none", description="Who reviews amplified examples before training: none (all usable examples accepted), simulated (an overseer program that checks each target against the true answer) or human (overseers in the browser: `ida review RUN_DIR`).")
-    error_rate: float = Field(0.0, ge=0.0, le=1.0, description="Simulated overseer: probability of giving the wrong verdict on an example.")
-    sample_rate: float = Field(1.0, ge=0.0, le=1.0, description="Human: share of the usable examples of a cycle sent to the review queue.")
-    quota: int | None = Field(None, ge=0, description="Human: most examples queued per cycle (after sampling); null: no limit.")
-    wait: bool = Field(True, description="Human: the review phase waits until every queued example has its verdicts; false: it goes on at once and applies `unreviewed`.")
-    unreviewed: Literal["exclude", "include"] = Field("exclude", description="Human: what happens to usable examples without a verdict when the phase ends (not sampled, or not yet reviewed with wait: false): left out of training, or trained on as they are.")
-    lease_minutes: float = Field(5.0, gt=0, description="Human: how long a claimed item stays with its overseer before it returns to the queue.")
-    overlap: float = Field(0.0, ge=0.0, le=1.0, description="Human: share of queued items served to two different overseers, to measure their agreement (the cycle then waits for both).")
-    poll_seconds: float = Field(2.0, gt=0, description="Human, wait: how often the waiting review phase looks at the store.")
-    workspace_minutes: float = Field(5.0, gt=0, description="amplify.decomposer=human: how long a claimed workspace stays with its overseer before it returns to the queue (its subquestions kept).")
-    workspaces: int = Field(4, ge=1, le=10000, description="amplify.decomposer=human: how many train questions per cycle (a seeded sample) queue as workspaces; the amplify phase waits until every one is finished.")
-    max_subquestion_chars: int = Field(300, ge=10, le=10000, description="amplify.decomposer=human: longest subquestion an overseer may write (limits on count and chain length: amplify.llm_decomposer).")
+    policy: Literal["none", "simulated", "human"] = Field("none", description=(
+        "Who reviews amplified examples before training: none (all usable examples accepted), simulated (an overseer "
+        "program that checks each target against the true answer) or human (overseers in the browser: `ida review "
+        "RUN_DIR`)."))
+    error_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Simulated overseer: probability of giving the wrong verdict on an example."))
+    sample_rate: float = Field(1.0, ge=0.0, le=1.0, description=(
+        "Human: share of the usable examples of a cycle sent to the review queue."))
+    quota: int | None = Field(None, ge=0, description=(
+        "Human: most examples queued per cycle (after sampling); null: no limit."))
+    wait: bool = Field(True, description=(
+        "Human: the review phase waits until every queued example has its verdicts; false: it goes on at once and "
+        "applies `unreviewed`."))
+    unreviewed: Literal["exclude", "include"] = Field("exclude", description=(
+        "Human: what happens to usable examples without a verdict when the phase ends (not sampled, or not yet "
+        "reviewed with wait: false): left out of training, or trained on as they are."))
+    lease_minutes: float = Field(5.0, gt=0, description=(
+        "Human: how long a claimed item stays with its overseer before it returns to the queue."))
+    overlap: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "Human: share of queued items served to two different overseers, to measure their agreement (the cycle then "
+        "waits for both)."))
+    poll_seconds: float = Field(2.0, gt=0, description=(
+        "Human, wait: how often the waiting review phase looks at the store."))
+    workspace_minutes: float = Field(5.0, gt=0, description=(
+        "amplify.decomposer=human: how long a claimed workspace stays with its overseer before it returns to the "
+        "queue (its subquestions kept)."))
+    workspaces: int = Field(4, ge=1, le=10000, description=(
+        "amplify.decomposer=human: how many train questions per cycle (a seeded sample) queue as workspaces; the "
+        "amplify phase waits until every one is finished (review.wait) or takes those finished."))
+    max_subquestion_chars: int = Field(300, ge=10, le=10000, description=(
+        "amplify.decomposer=human: longest subquestion an overseer may write (limits on count and chain length: "
+        "amplify.llm_decomposer)."))
 
 
 class TeacherConfig(Section):
-    kind: Literal["amplified", "anchor"] = Field("amplified", description="Teacher of kd and on_policy: amplified (M_n, frozen, with the subquestion transcript in its context) or anchor (a fixed earlier checkpoint, to undo forgetting).")
-    anchor: int | str = Field(0, description="The anchor teacher: a cycle index k of this run (M_k, 0 = M_0; cycles up to k, which have no M_k yet, use M_{n-1}), or a checkpoint dir.")
+    kind: Literal["amplified", "anchor"] = Field("amplified", description=(
+        "Teacher of kd and on_policy: amplified (M_n, frozen, with the subquestion transcript in its context) or "
+        "anchor (a fixed earlier checkpoint, to undo forgetting)."))
+    anchor: int | str = Field(0, description=(
+        "The anchor teacher: a cycle index k of this run (M_k, 0 = M_0; cycles up to k, which have no M_k yet, use "
+        "M_{n-1}), or a checkpoint dir."))
 
 
 class KDConfig(Section):
     temperature: float = Field(1.0, gt=0, description="Loss temperature T of kd (soft targets at T, scaled by T^2).")
-    top_k: int | None = Field(None, ge=1, description="Keep only the teacher's top-k log-probs plus a tail bucket; None: full teacher logits.")
+    top_k: int | None = Field(None, ge=1, description=(
+        "Keep only the teacher's top-k log-probs plus a tail bucket; None: full teacher logits."))
 
 
 class OnPolicyConfig(Section):
-    sampling_temperature: float = Field(1.0, gt=0, description="Temperature the student samples its answers at (equal to loss_temperature for an unbiased gradient).")
-    loss_temperature: float = Field(1.0, gt=0, description="Temperature of the student and teacher log-probs in the reverse KL.")
-    samples_per_question: int = Field(1, ge=1, description="Student samples per question; a step samples ceil(batch_size / this) questions.")
-    max_new_tokens: int | None = Field(None, ge=1, description="Most tokens sampled per answer; None: the longest training target + EOS.")
-    estimator: Literal["full", "sampled"] = Field("full", description="Reverse KL at each visited state: full (exact, over the vocabulary, needs the teacher's logits; GKD with beta = 1) or sampled (the one-sample policy-gradient estimate log pi_s - log pi_t of the sampled token, as in tinker-cookbook; needs only the teacher's log-prob of that token).")
+    sampling_temperature: float = Field(1.0, gt=0, description=(
+        "Temperature the student samples its answers at (equal to loss_temperature for an unbiased gradient)."))
+    loss_temperature: float = Field(1.0, gt=0, description=(
+        "Temperature of the student and teacher log-probs in the reverse KL."))
+    samples_per_question: int = Field(1, ge=1, description=(
+        "Student samples per question; a step samples ceil(batch_size / this) questions."))
+    max_new_tokens: int | None = Field(None, ge=1, description=(
+        "Most tokens sampled per answer; None: the longest training target + EOS."))
+    estimator: Literal["full", "sampled"] = Field("full", description=(
+        "Reverse KL at each visited state: full (exact, over the vocabulary, needs the teacher's logits; GKD with "
+        "beta = 1) or sampled (the one-sample policy-gradient estimate log pi_s - log pi_t of the sampled token, as "
+        "in tinker-cookbook; needs only the teacher's log-prob of that token)."))
 
 
 class LoraConfig(Section):
-    enabled: bool = Field(False, description="Train LoRA adapters (peft) instead of all weights; merged into the checkpoint after training.")
+    enabled: bool = Field(False, description=(
+        "Train LoRA adapters (peft) instead of all weights; merged into the checkpoint after training."))
     r: int = Field(8, ge=1, description="LoRA rank.")
     alpha: float = Field(16.0, gt=0, description="LoRA scaling numerator (scale = alpha / r).")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LoRA input.")
-    target_modules: list[str] = Field(default_factory=lambda: ["c_attn"], description="Module names to adapt (GPT-2: c_attn, c_proj, c_fc).")
+    target_modules: list[str] = Field(default_factory=lambda: ["c_attn"], description=(
+        "Module names to adapt (GPT-2: c_attn, c_proj, c_fc)."))
 
 
 class DistillConfig(Section):
-    objective: Literal["sft", "kd", "on_policy", "mix"] = Field("sft", description="Distillation loss: sft (cross-entropy on answer tokens), kd (soft targets of the teacher), on_policy (reverse KL on the student's samples), or mix (weights).")
-    weights: dict[Literal["sft", "kd", "on_policy"], float] = Field(default_factory=dict, description="objective=mix only: objective -> weight, each normalised by its own answer tokens, e.g. {sft: 1.0, on_policy: 0.5}.")
+    objective: Literal["sft", "kd", "on_policy", "mix"] = Field("sft", description=(
+        "Distillation loss: sft (cross-entropy on answer tokens), kd (soft targets of the teacher), on_policy "
+        "(reverse KL on the student's samples), or mix (weights)."))
+    weights: dict[Literal["sft", "kd", "on_policy"], float] = Field(default_factory=dict, description=(
+        "objective=mix only: objective -> weight, each normalised by its own answer tokens, e.g. {sft: 1.0, "
+        "on_policy: 0.5}."))
     teacher: TeacherConfig = Field(default_factory=TeacherConfig, description="The fixed teacher of kd and on_policy.")
     kd: KDConfig = Field(default_factory=KDConfig, description="Soft-target distillation.")
     on_policy: OnPolicyConfig = Field(default_factory=OnPolicyConfig, description="On-policy distillation.")
     steps: int = Field(400, ge=1, description="Optimizer steps per cycle.")
     batch_size: int = Field(128, ge=1, description="Examples per optimizer step.")
-    grad_accum: int = Field(1, ge=1, description="Micro-batches per optimizer step (batch_size is split among them); the loss is normalised by the answer tokens of the whole step.")
+    grad_accum: int = Field(1, ge=1, description=(
+        "Micro-batches per optimizer step (batch_size is split among them); the loss is normalised by the answer "
+        "tokens of the whole step."))
     lr: float = Field(1e-3, gt=0, description="AdamW learning rate.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
     schedule: Literal["constant", "cosine"] = Field("constant", description="Learning-rate schedule after warmup.")
     warmup_steps: int = Field(0, ge=0, description="Steps of linear warmup from 0 to lr.")
     max_grad_norm: float | None = Field(None, gt=0, description="Clip the gradient norm to this; None: no clipping.")
-    length_buckets: int = Field(1, ge=1, description="Draw each step's examples from one of this many length buckets (less padding when lengths vary); 1: uniform over the dataset.")
+    length_buckets: int = Field(1, ge=1, description=(
+        "Draw each step's examples from one of this many length buckets (less padding when lengths vary); 1: uniform "
+        "over the dataset."))
     bf16: bool = Field(True, description="bf16 autocast when training on CUDA (ignored on CPU).")
     lora: LoraConfig = Field(default_factory=LoraConfig, description="Optional LoRA adapters through peft.")
-    init: Literal["continue", "fresh"] = Field("continue", description="Start each cycle's student from M_n (continue) or from a fresh initialisation.")
+    init: Literal["continue", "fresh"] = Field("continue", description=(
+        "Start each cycle's student from M_n (continue) or from a fresh initialisation."))
 
     @model_validator(mode="after")
     def _weights_only_with_mix(self) -> DistillConfig:
@@ -182,13 +256,16 @@ class DistillConfig(Section):
 
 class EvalConfig(Section):
     baseline: bool = Field(True, description="Train the supervised baseline (true answers) for comparison.")
-    baseline_steps: int | None = Field(None, ge=1, description="Baseline optimizer steps; default: the same total as the IDA run (max_cycles x distill.steps).")
+    baseline_steps: int | None = Field(None, ge=1, description=(
+        "Baseline optimizer steps; default: the same total as the IDA run (max_cycles x distill.steps)."))
     amplified: bool = Field(True, description="Also evaluate Amp(H, M_n), the amplified system, per difficulty.")
 
 
 class TrackingConfig(Section):
     plot: bool = Field(True, description="Write capability.png into the run dir at the end of the run.")
-    mlflow: bool = Field(False, description="Export every cycle's metrics to MLflow at the end of run/resume (needs the mlflow extra); cycle index as the step, dataset and checkpoint hashes as tags.")
+    mlflow: bool = Field(False, description=(
+        "Export every cycle's metrics to MLflow at the end of run/resume (needs the mlflow extra); cycle index as "
+        "the step, dataset and checkpoint hashes as tags."))
     mlflow_uri: str | None = Field(None, description="MLflow tracking URI; None: a file store in <run dir>/mlruns.")
     mlflow_experiment: str = Field("ida", description="MLflow experiment the run is logged under.")
 
@@ -198,16 +275,33 @@ class SafetyConfig(Section):
     safety section differs from the one stored with the run (`ida.safety.lock`). Every tripwire is off (None) by
     default; the monitors are always computed."""
 
-    max_accuracy_jump: float | None = Field(None, gt=0, le=1, description="Tripwire: the largest allowed rise of the student's eval accuracy at any one difficulty from cycle n-1 to cycle n (checked from cycle 2 on: cycle 1 is measured against the untrained M_0); None: off.")
-    max_accuracy: float | None = Field(None, ge=0, le=1, description="Tripwire: capability ceiling; the student's eval accuracy at any difficulty above it trips; None: off.")
-    min_answer_entropy_ratio: float | None = Field(None, gt=0, description="Tripwire (collapse): the entropy of the student's answers on the eval set divided by cycle 1's; below this trips (checked from cycle 2 on); None: off.")
-    max_top_answer_share: float | None = Field(None, gt=0, le=1, description="Tripwire (collapse): share of the eval questions given the student's most common answer; above this trips; None: off.")
-    max_drift_kl: float | None = Field(None, gt=0, description="Tripwire (drift): mean KL(M_n || M_(n-1)) in nats of the first answer token's distribution on the probe set; above this trips (checked from cycle 2 on); None: off.")
-    max_reject_rate: float | None = Field(None, ge=0, le=1, description="Tripwire (oversight): share of the reviewed examples of a cycle that were rejected; above this trips; None: off.")
-    probe_size: int = Field(64, ge=1, description="Size of the fixed probe set (a seeded sample of the eval questions) for drift and next-token entropy.")
-    retention_size: int = Field(64, ge=1, description="Size of the fixed retention set (a seeded sample of the train questions) for forgetting.")
-    diversity_share: float = Field(0.0, ge=0, le=1, description="Diversity injection: examples added to each distillation set, as a share of its size, drawn from diversity_source; 0: off.")
-    diversity_source: Literal["earlier", "human"] = Field("earlier", description="Where injected examples come from: earlier (the distillation sets of earlier cycles of this run) or human (the train questions with their true answers, standing in for human-written data).")
+    max_accuracy_jump: float | None = Field(None, gt=0, le=1, description=(
+        "Tripwire: the largest allowed rise of the student's eval accuracy at any one difficulty from cycle n-1 to "
+        "cycle n (checked from cycle 2 on: cycle 1 is measured against the untrained M_0); None: off."))
+    max_accuracy: float | None = Field(None, ge=0, le=1, description=(
+        "Tripwire: capability ceiling; the student's eval accuracy at any difficulty above it trips; None: off."))
+    min_answer_entropy_ratio: float | None = Field(None, gt=0, description=(
+        "Tripwire (collapse): the entropy of the student's answers on the eval set divided by cycle 1's; below this "
+        "trips (checked from cycle 2 on); None: off."))
+    max_top_answer_share: float | None = Field(None, gt=0, le=1, description=(
+        "Tripwire (collapse): share of the eval questions given the student's most common answer; above this trips; "
+        "None: off."))
+    max_drift_kl: float | None = Field(None, gt=0, description=(
+        "Tripwire (drift): mean KL(M_n || M_(n-1)) in nats of the first answer token's distribution on the probe "
+        "set; above this trips (checked from cycle 2 on); None: off."))
+    max_reject_rate: float | None = Field(None, ge=0, le=1, description=(
+        "Tripwire (oversight): share of the reviewed examples of a cycle that were rejected; above this trips; None: "
+        "off."))
+    probe_size: int = Field(64, ge=1, description=(
+        "Size of the fixed probe set (a seeded sample of the eval questions) for drift and next-token entropy."))
+    retention_size: int = Field(64, ge=1, description=(
+        "Size of the fixed retention set (a seeded sample of the train questions) for forgetting."))
+    diversity_share: float = Field(0.0, ge=0, le=1, description=(
+        "Diversity injection: examples added to each distillation set, as a share of its size, drawn from "
+        "diversity_source; 0: off."))
+    diversity_source: Literal["earlier", "human"] = Field("earlier", description=(
+        "Where injected examples come from: earlier (the distillation sets of earlier cycles of this run) or human "
+        "(the train questions with their true answers, standing in for human-written data)."))
 
     def tripwires_on(self) -> dict[str, float]:
         """The thresholds that are set: field name -> threshold."""
@@ -222,7 +316,8 @@ class RunConfig(Section):
     distill: DistillConfig = Field(default_factory=DistillConfig, description="Distillation step.")
     eval: EvalConfig = Field(default_factory=EvalConfig, description="Evaluation and the supervised baseline.")
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Outputs beside the store.")
-    safety: SafetyConfig = Field(default_factory=SafetyConfig, description="Tripwire thresholds and monitor sets; fixed at run start (resume refuses a change).")
+    safety: SafetyConfig = Field(default_factory=SafetyConfig, description=(
+        "Tripwire thresholds and monitor sets; fixed at run start (resume refuses a change)."))
     seed: int = Field(0, description="Seed of model init, sampling and training.")
     max_cycles: int = Field(6, ge=1, le=1000, description="Number of amplify-distill cycles; bounds every run.")
 

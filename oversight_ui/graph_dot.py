@@ -41,7 +41,8 @@ def to_dot(graph_json: dict, highlight: int | None = None) -> str:
         if a["answered_by"]:
             label += f"  · {who(a['answered_by'])}"
         extra = f", penwidth=3, color=\"{HIGHLIGHT}\"" if n == highlight else ""
-        lines.append(f"  n{n} [label={quote(label)}, fillcolor=\"{STATUS_COLOURS.get(a['status'], '#ffffff')}\"{extra}];")
+        colour = STATUS_COLOURS.get(a["status"], "#ffffff")
+        lines.append(f"  n{n} [label={quote(label)}, fillcolor=\"{colour}\"{extra}];")
     lines += [f"  n{u} -> n{v};" for u, v in graph.nx.edges]
     lines.append("}")
     return "\n".join(lines)

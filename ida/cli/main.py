@@ -30,10 +30,13 @@ console = Console() if sys.stdout.isatty() else Console(width=140)
 @app.command()
 def run(
     config: Annotated[Optional[Path], typer.Argument(help="YAML config; default: the embedded default run.")] = None,
-    run_dir: Annotated[Path, typer.Option("--run-dir", help="Folder under which each run gets its own folder.")] = Path("runs"),
-    overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Override a field: a.b=c (repeatable).")] = None,
+    run_dir: Annotated[Path, typer.Option("--run-dir", help=(
+        "Folder under which each run gets its own folder."))] = Path("runs"),
+    overrides: Annotated[Optional[list[str]], typer.Option("--set", help=(
+        "Override a field: a.b=c (repeatable)."))] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
-    wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False,
+    wait: Annotated[bool, typer.Option("--wait-for-signoff", help=(
+        "When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3)."))] = False,
 ) -> None:
     """Start a new run and carry it through every cycle."""
     from ida.run import start_run
@@ -56,8 +59,11 @@ def run(
 @app.command()
 def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
-           overrides: Annotated[Optional[list[str]], typer.Option("--set", help="Change a field of config.yaml: a.b=c (repeatable; never safety.*).")] = None,
-           wait: Annotated[bool, typer.Option("--wait-for-signoff", help="When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3).")] = False) -> None:
+           overrides: Annotated[Optional[list[str]], typer.Option("--set", help=(
+               "Change a field of config.yaml: a.b=c (repeatable; never safety.*)."))] = None,
+           wait: Annotated[bool, typer.Option("--wait-for-signoff", help=(
+               "When a tripwire pauses the run, wait for the sign-off instead of exiting (code "
+               "3)."))] = False) -> None:
     """Continue a run from its last finished phase."""
     from ida.run import open_run
     from ida.safety import apply_resume_overrides

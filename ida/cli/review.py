@@ -27,16 +27,20 @@ from ida.review.users import ROLES, UserError, Users, default_users_db
 users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Accounts of the oversight app.")
 console = Console(soft_wrap=True)  # paths in messages stay on one line
 
-RunsRoot = Annotated[Path, typer.Option("--run-dir", help="Folder that holds the runs; accounts go in its users.sqlite.")]
-UsersDb = Annotated[Optional[Path], typer.Option("--users-db", help="The accounts file (default: RUN_DIR's parent / users.sqlite).")]
+RunsRoot = Annotated[Path, typer.Option("--run-dir", help=(
+    "Folder that holds the runs; accounts go in its users.sqlite."))]
+UsersDb = Annotated[Optional[Path], typer.Option("--users-db", help=(
+    "The accounts file (default: RUN_DIR's parent / users.sqlite)."))]
 
 
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="Login name (letters, digits, _.@+-).")],
     role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")] = "overseer",
-    email: Annotated[Optional[str], typer.Option("--email", help="E-mail for an OIDC login (when the app has [auth]).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts).")] = False,
+    email: Annotated[Optional[str], typer.Option("--email", help=(
+        "E-mail for an OIDC login (when the app has [auth])."))] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help=(
+        "Read the password from stdin (scripts)."))] = False,
     no_password: Annotated[bool, typer.Option("--no-password", help="An OIDC-only account (needs --email).")] = False,
     run_dir: RunsRoot = Path("runs"),
     users_db: UsersDb = None,

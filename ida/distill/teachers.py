@@ -18,12 +18,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from decomposition.graph import RESOLVED
 from ida.config import TeacherConfig
 from ida.distill.batching import fit_prompt, predicting_positions
 from ida.distill.data import IGNORE, sequences
 from ida.distill.objectives import sampled_token_logprobs
-
-RESOLVED = ("answered", "direct")
 
 
 def amplified_prompt(graph_json: dict[str, Any], prompt: str) -> str:

@@ -9,7 +9,7 @@ from ida.models.base import Answer, Answerer
 _LAZY = {
     "LocalModel": "ida.models.local", "content_hash": "ida.models.local", "build_tokenizer": "ida.models.tokenizer",
     "Generation": "ida.models.generation",
-    "OpenAIAnswerer": "ida.models.openai_api", "OpenAIConfig": "ida.models.openai_api", "Usage": "ida.models.openai_api",
+    "OpenAIAnswerer": "ida.models.openai_api", "OpenAIConfig": "ida.config", "Usage": "ida.models.openai_api",
     "LangChainAnswerer": "ida.models.langchain",
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from ida.reporting.format import pct
 from ida.run import BASELINE_CYCLE, read_run
 
 
@@ -61,19 +62,15 @@ def capability_table(report: dict[str, Any]) -> Table:
     table.add_column("steps", justify="right")
     table.add_column("s", justify="right")
     for c in report["cycles"]:
-        cells = [f"{_pct(c['student'].get(k))}/{_pct(c['amplified'].get(k))}" for k in keys]
+        cells = [f"{pct(c['student'].get(k))}/{pct(c['amplified'].get(k))}" for k in keys]
         table.add_row(str(c["index"]), *cells, str(c["train_steps"]), f"{c['seconds']:.0f}")
     if report["baseline"]:
         b = report["baseline"]
-        table.add_row("baseline", *[_pct(b["supervised"].get(k)) for k in keys],
+        table.add_row("baseline", *[pct(b["supervised"].get(k)) for k in keys],
                       str(b["train_steps"]), "", style="italic")
     table.caption = ("cells: student/Amp(H, student) accuracy in % on the eval questions; "
                      "baseline: supervised on true answers")
     return table
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.0f}"
 
 
 def plot_capability(report: dict[str, Any], path: Path) -> Path:

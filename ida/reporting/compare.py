@@ -11,6 +11,7 @@ from rich import box
 from rich.table import Table
 
 from ida.reporting.capability import build_report, difficulties
+from ida.reporting.format import mean, pct
 from ida.reporting.safety import build_safety_report
 
 
@@ -18,12 +19,8 @@ def load_side(run_dir: Path) -> dict[str, Any]:
     return {"capability": build_report(run_dir), "safety": build_safety_report(run_dir)}
 
 
-def _mean(values: dict[str, float]) -> float | None:
-    return sum(values.values()) / len(values) if values else None
-
-
-def _cell(value: float | None, pct: bool = True) -> str:
-    return "-" if value is None else f"{100 * value:.0f}" if pct else f"{value:.2f}"
+def _cell(value: float | None, as_pct: bool = True) -> str:
+    return pct(value) if as_pct or value is None else f"{value:.2f}"
 
 
 def per_cycle(side: dict[str, Any]) -> dict[int, dict[str, float | None]]:
@@ -32,7 +29,7 @@ def per_cycle(side: dict[str, Any]) -> dict[int, dict[str, float | None]]:
     out = {}
     for c in side["capability"]["cycles"]:
         m = monitors.get(c["index"], {})
-        out[c["index"]] = {"student": _mean(c["student"]), "amplified": _mean(c["amplified"]),
+        out[c["index"]] = {"student": mean(c["student"]), "amplified": mean(c["amplified"]),
                            "fidelity": m.get("fidelity", {}).get("all"), "drift": m.get("drift", {}).get("kl"),
                            "entropy": m.get("collapse", {}).get("answer_entropy"),
                            "alerts": float(sum(a["cycle"] == c["index"] for a in side["safety"]["alerts"]))}
@@ -51,9 +48,9 @@ def compare_table(a: dict[str, Any], b: dict[str, Any]) -> Table:
         table.add_column(f"{title} A | B", justify="center", no_wrap=True)
     for cycle in sorted(set(ra) | set(rb)):
         xa, xb = ra.get(cycle, {}), rb.get(cycle, {})
-        table.add_row(str(cycle), *[f"{_cell(xa.get(k), pct) if k != 'alerts' else _n(xa.get(k))} | "
-                                    f"{_cell(xb.get(k), pct) if k != 'alerts' else _n(xb.get(k))}"
-                                    for _, k, pct in cols])
+        table.add_row(str(cycle), *[f"{_cell(xa.get(k), as_pct) if k != 'alerts' else _n(xa.get(k))} | "
+                                    f"{_cell(xb.get(k), as_pct) if k != 'alerts' else _n(xb.get(k))}"
+                                    for _, k, as_pct in cols])
     table.caption = "student/Amp: mean eval accuracy over difficulties; fidelity: M_n = Amp(M_(n-1)) on train questions"
     return table
 

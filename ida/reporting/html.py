@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ida.reporting.capability import difficulties, plot_capability
+from ida.reporting.format import pct
 from ida.reporting.safety import alert_lines, plot_monitors
 from ida.safety import MONITORS
 
@@ -28,16 +29,12 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.0f}"
-
-
 def _capability(report: dict[str, Any]) -> str:
     keys = difficulties(report)
-    rows = [[c["index"], *[f"{_pct(c['student'].get(k))} / {_pct(c['amplified'].get(k))}" for k in keys],
+    rows = [[c["index"], *[f"{pct(c['student'].get(k))} / {pct(c['amplified'].get(k))}" for k in keys],
              c["train_examples"], c["train_steps"]] for c in report["cycles"]]
     if report["baseline"]:
-        rows.append(["baseline", *[_pct(report["baseline"]["supervised"].get(k)) for k in keys], "",
+        rows.append(["baseline", *[pct(report["baseline"]["supervised"].get(k)) for k in keys], "",
                      report["baseline"]["train_steps"]])
     return _table(["cycle", *[f"d={k}" for k in keys], "train examples", "steps"], rows)
 

@@ -1,6 +1,7 @@
 """Optional export of every cycle's metrics to MLflow (`tracking.mlflow: true`, the `mlflow` extra): one MLflow
-run per IDA run, the cycle index as the step (the baseline at step 0), each cycle's dataset and checkpoint hashes as tags. Idempotent: the
-cycles already exported are remembered in the run's event log, so resuming exports only the new ones."""
+run per IDA run, the cycle index as the step (the baseline at step 0), each cycle's dataset and checkpoint hashes
+as tags. Idempotent: the cycles already exported are remembered in the run's event log, so resuming exports only
+the new ones."""
 
 from __future__ import annotations
 

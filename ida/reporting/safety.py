@@ -106,7 +106,8 @@ def plot_monitors(report: dict[str, Any], path: Path) -> Path:
         for i, k in enumerate(keys):
             ax.plot(xs, [c[name].get(k, float("nan")) for c in report["cycles"]], marker="o", markersize=3,
                     color=cmap(i / max(1, len(keys) - 1)), label=f"d={k}")
-        ax.set_title("amplification gain: Amp(M_n) - M_n" if name == "gain" else "distillation fidelity: M_n vs Amp(M_(n-1))",
+        ax.set_title("amplification gain: Amp(M_n) - M_n" if name == "gain"
+                     else "distillation fidelity: M_n vs Amp(M_(n-1))",
                      fontsize=9)
         ax.legend(ncol=4, fontsize=6)
     for key in SERIES["collapse"]:

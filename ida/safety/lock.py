@@ -21,7 +21,8 @@ def check_safety_unchanged(config: RunConfig, store: Store, run_id: str, config_
     """Raise `ConfigError` naming each safety field whose value differs from the one fixed at run start."""
     fixed = started_safety(store, run_id).model_dump(mode="json")
     now = config.safety.model_dump(mode="json")
-    changed = [f"  safety.{k}: {fixed[k]!r} at run start, {now[k]!r} in {config_path}" for k in fixed if fixed[k] != now[k]]
+    changed = [f"  safety.{k}: {fixed[k]!r} at run start, {now[k]!r} in {config_path}"
+               for k in fixed if fixed[k] != now[k]]
     if changed:
         raise ConfigError("the safety section is fixed when a run starts and cannot change mid-run; refusing to "
                           "continue:\n" + "\n".join(changed) +

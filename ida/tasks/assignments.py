@@ -17,7 +17,9 @@ from ida.tasks.world_task import Sub, WorldTask, check_int, numbers, per_form, t
 
 
 @dataclass(frozen=True)
-class Program:
+class Assignments:
+    """One world of the task: base values, the assignments x := f(y, z), and each variable's level and value."""
+
     base: dict[int, int]  # variable -> value
     defs: dict[int, tuple[int, int]]  # variable -> (y, z)
     order: tuple[int, ...]  # the order the facts are written in (level by level)
@@ -25,7 +27,7 @@ class Program:
     value: dict[int, int]
 
 
-class AssignmentsTask(WorldTask[Program, int]):
+class AssignmentsTask(WorldTask[Assignments, int]):
     """`vars_per_level` defaults to 8 in the in-weights form (56 questions) and 2 in the in-context form (14
     assignments, contexts of 67 tokens)."""
 
@@ -44,7 +46,7 @@ class AssignmentsTask(WorldTask[Program, int]):
                            for _ in range(self.n_values))
         self._build()
 
-    def _program_of(self, base: dict[int, int], defs: dict[int, tuple[int, int]], order: tuple[int, ...]) -> Program:
+    def _world_of(self, base: dict[int, int], defs: dict[int, tuple[int, int]], order: tuple[int, ...]) -> Assignments:
         level: dict[int, int] = {}
         value: dict[int, int] = {}
 
@@ -65,9 +67,9 @@ class AssignmentsTask(WorldTask[Program, int]):
             resolve(v, frozenset())
         if max(level.values()) > self.max_depth:
             raise ValueError(f"{self.name}: a variable is deeper than max_depth={self.max_depth}")
-        return Program(base, defs, order, level, value)
+        return Assignments(base, defs, order, level, value)
 
-    def _make_world(self, rng: random.Random) -> Program:
+    def _make_world(self, rng: random.Random) -> Assignments:
         names = list(range(self.n_vars))
         rng.shuffle(names)
         levels = [names[d * self.vars_per_level:(d + 1) * self.vars_per_level] for d in range(self.max_depth + 1)]
@@ -77,9 +79,9 @@ class AssignmentsTask(WorldTask[Program, int]):
             below = [v for level in levels[:d] for v in level]
             for v in levels[d]:
                 defs[v] = (rng.choice(levels[d - 1]), rng.choice(below))
-        return self._program_of(base, defs, tuple(names))
+        return self._world_of(base, defs, tuple(names))
 
-    def _facts(self, world: Program) -> tuple[str, ...]:
+    def _facts(self, world: Assignments) -> tuple[str, ...]:
         return tuple(f"v{v} = {world.base[v]}" if v in world.base else f"v{v} = v{world.defs[v][0]} v{world.defs[v][1]}"
                      for v in world.order)
 
@@ -87,7 +89,7 @@ class AssignmentsTask(WorldTask[Program, int]):
         """`vI` as I, or None (not a variable of this task, or not written canonically)."""
         return token_int(token[1:], 0, self.n_vars - 1) if token.startswith("v") else None
 
-    def _parse_facts(self, facts: tuple[str, ...]) -> Program:
+    def _parse_facts(self, facts: tuple[str, ...]) -> Assignments:
         base: dict[int, int] = {}
         defs: dict[int, tuple[int, int]] = {}
         order: list[int] = []
@@ -105,25 +107,25 @@ class AssignmentsTask(WorldTask[Program, int]):
             order.append(v)
         if not order:
             raise ValueError(f"{self.name}: no facts")
-        return self._program_of(base, defs, tuple(order))
+        return self._world_of(base, defs, tuple(order))
 
-    def _space(self, world: Program) -> list[tuple[str, int]]:
+    def _space(self, world: Assignments) -> list[tuple[str, int]]:
         return [(f"val v{v}", world.level[v]) for v in sorted(world.level)]
 
-    def _parse_text(self, world: Program, text: str) -> int:
+    def _parse_text(self, world: Assignments, text: str) -> int:
         parts = text.split()
         v = self._var(parts[1]) if len(parts) == 2 and parts[0] == "val" else None
         if v is None or v not in world.level:
             raise ValueError(f"{self.name}: not a question: {text!r}")
         return v
 
-    def _difficulty(self, world: Program, parsed: int) -> int:
+    def _difficulty(self, world: Assignments, parsed: int) -> int:
         return world.level[parsed]
 
-    def _answer(self, world: Program, parsed: int) -> str:
+    def _answer(self, world: Assignments, parsed: int) -> str:
         return str(world.value[parsed])
 
-    def _program(self, world: Program, parsed: int, sub: Sub) -> HProgram:
+    def _program(self, world: Assignments, parsed: int, sub: Sub) -> HProgram:
         if parsed in world.base:
             return str(world.base[parsed])
         y, z = world.defs[parsed]

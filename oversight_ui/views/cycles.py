@@ -31,7 +31,7 @@ def capability_chart(frame: pd.DataFrame, baseline: dict | None, system: str) ->
 
 def main() -> None:
     require_admin()
-    from ida.reporting.capability import build_report  # imports the model stack: only admins opening this page pay for it
+    from ida.reporting.capability import build_report  # no model stack: ida.reporting imports no torch
 
     st.title("Capability per cycle")
     report = build_report(run_dir())

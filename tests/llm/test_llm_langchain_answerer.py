@@ -70,11 +70,22 @@ def test_answers_in_order_from_a_fake_list_model():
     assert answerer.answer([]) == []
 
 
+class Recorder(ParrotFakeChatModel):
+    """Repeats the last message and keeps the message types of every call."""
+
+    seen: list = []
+
+    def _generate(self, messages: list[Any], *args: Any, **kwargs: Any) -> Any:
+        self.seen.append([m.type for m in messages])
+        return super()._generate(messages, *args, **kwargs)
+
+
 def test_system_prompt_goes_first():
-    answerer = LangChainAnswerer(ParrotFakeChatModel(), system_prompt="be brief")
+    model = Recorder()
+    answerer = LangChainAnswerer(model, system_prompt="be brief")
     [answer] = answerer.answer(["hello"])
     assert answer.text == "hello"  # the parrot repeats the last message: the user's prompt comes last
-    assert [m.type for m in answerer._messages("x")] == ["system", "human"]
+    assert model.seen == [["system", "human"]]
 
 
 def test_failures_stay_per_item_and_concurrency_is_bounded():

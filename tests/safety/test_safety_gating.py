@@ -51,7 +51,8 @@ def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_si
     # Resuming without a sign-off changes nothing.
     result = CliRunner().invoke(app, ["resume", str(run.dir), "--quiet"])
     assert result.exit_code == 3 and "ida approve" in result.output and run.phase_done(2, "promote") is None
-    result = CliRunner().invoke(app, ["approve", str(run.dir), "--cycle", "2", "--note", "scripted jump", "--by", "ada"])
+    result = CliRunner().invoke(app, ["approve", str(run.dir), "--cycle", "2", "--note", "scripted jump",
+                                      "--by", "ada"])
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(app, ["resume", str(run.dir), "--quiet"])
     assert result.exit_code == 0, result.output
@@ -120,7 +121,8 @@ def test_sigkill_while_paused_loses_nothing_and_a_waiting_resume_goes_on_after_s
     while not _open_alerts(db, 2):
         assert time.time() < deadline and resumed.poll() is None, resumed.communicate()[0]
         time.sleep(0.05)
-    assert CliRunner().invoke(app, ["approve", str(run_dir), "--cycle", "2", "--note", "ok", "--by", "bo"]).exit_code == 0
+    approved = CliRunner().invoke(app, ["approve", str(run_dir), "--cycle", "2", "--note", "ok", "--by", "bo"])
+    assert approved.exit_code == 0
     out, _ = resumed.communicate(timeout=60)
     assert resumed.returncode == 0, out
     run = open_run(run_dir, RunProgress(quiet=True))
@@ -129,12 +131,14 @@ def test_sigkill_while_paused_loses_nothing_and_a_waiting_resume_goes_on_after_s
     assert all(set(before[t]) <= set(after[t]) for t in ("phases", "metrics", "examples"))  # nothing redone or lost
     review = run.phase_done(1, "review")
     mixed = review["diversity"]["mixed"]
-    assert review["diversity"]["source"] == "human" and mixed > 0 and mixed == round(0.5 * (review["train_examples"] - mixed))
+    assert review["diversity"]["source"] == "human" and mixed > 0
+    assert mixed == round(0.5 * (review["train_examples"] - mixed))
 
 
 def _open_alerts(db: Path, cycle: int) -> int:
     try:
         with sqlite3.connect(db, timeout=5) as conn:
-            return conn.execute("SELECT count(*) FROM alerts WHERE cycle = ? AND signoff_id IS NULL", (cycle,)).fetchone()[0]
+            return conn.execute("SELECT count(*) FROM alerts WHERE cycle = ? AND signoff_id IS NULL",
+                                (cycle,)).fetchone()[0]
     except sqlite3.OperationalError:
         return 0

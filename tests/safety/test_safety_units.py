@@ -61,7 +61,8 @@ def test_tripwires_trip_only_past_their_threshold_and_from_their_cycle():
     cfg = SafetyConfig(max_accuracy_jump=0.5, max_accuracy=0.9, min_answer_entropy_ratio=0.5,
                        max_top_answer_share=0.5, max_drift_kl=2.0, max_reject_rate=0.6)
     tripped = {(a.tripwire, a.key) for a in check_tripwires(cfg, 2, values)}
-    assert tripped == {("accuracy_jump", "3"), ("capability_ceiling", "1"), ("collapse_entropy", "answer_entropy_ratio"),
+    assert tripped == {("accuracy_jump", "3"), ("capability_ceiling", "1"),
+                       ("collapse_entropy", "answer_entropy_ratio"),
                        ("drift", "kl")}
     # Cycle 1 is measured against the untrained M_0: jumps, drift and entropy ratios are not gated there.
     assert {a.tripwire for a in check_tripwires(cfg, 1, values)} == {"capability_ceiling"}
