@@ -8,5 +8,5 @@ from ida.amplify.examples import AmplifiedExample, amplify, is_usable, make_exec
 from ida.amplify.record import phase_record
 
 __all__ = ["DECOMPOSERS", "AmplifiedExample", "AmplifyContext", "Amplifier", "ConfidentAnswerer", "Decomposer",
-           "DecomposerProvider", "amplify", "decomposer_provider", "is_usable", "llm_text", "make_executor", "phase_record", "preflight",
-           "register_decomposer"]
+           "DecomposerProvider", "amplify", "decomposer_provider", "is_usable", "llm_text", "make_executor",
+           "phase_record", "preflight", "register_decomposer"]

@@ -42,7 +42,8 @@ def drill_down(verdicts: list[dict], events: list[dict], leases: list[dict]) -> 
     st.dataframe([{"who": v["user"], "verdict": v["verdict"], "edited answer": v["target"], "comment": v["comment"],
                    "seconds": round(v["seconds"], 1), "when (UTC)": utc(v["ts"])}
                   for v in verdicts if v["item_id"] == chosen], hide_index=True, width="stretch")
-    st.dataframe([{"when (UTC)": utc(e["ts"]), "who": e["actor"], "what": e["kind"], "details": json.dumps(e["payload"])}
+    st.dataframe([{"when (UTC)": utc(e["ts"]), "who": e["actor"], "what": e["kind"],
+                   "details": json.dumps(e["payload"])}
                   for e in events if e["payload"].get("item") == chosen], hide_index=True, width="stretch")
 
 

@@ -88,7 +88,8 @@ def test_undo_of_ones_own_last_verdict(review_run):
 
 def test_a_reload_keeps_the_session_and_a_forged_token_does_not(review_run):
     at = login("alice")
-    token = at.query_params["session"][0] if isinstance(at.query_params["session"], list) else at.query_params["session"]
+    token = at.query_params["session"]
+    token = token[0] if isinstance(token, list) else token
     reload = AppTest.from_file(APP, default_timeout=90)
     reload.query_params["session"] = token
     reload.run()
