@@ -16,6 +16,24 @@ from oversight_ui.labels import item, overseer
 from oversight_ui.session import Stores, open_stores, require_user, run_config, task
 
 SHORTCUTS = {"accept": "A", "edit": "E", "reject": "X"}
+# While typing in the verdict form: Esc leaves the field (so A / E / X work again), Ctrl+Enter presses Edit.
+# Our own fixed script, in a same-origin component frame, listening on the page once.
+KEYS_JS = """<script>
+const doc = window.parent.document;
+if (!doc.__idaKeys) {
+  doc.__idaKeys = true;
+  doc.addEventListener("keydown", (e) => {
+    const el = doc.activeElement;
+    if (!el || el.tagName !== "INPUT") return;
+    if (e.key === "Escape") { el.blur(); e.preventDefault(); return; }
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      const form = el.closest("[data-testid='stForm']");
+      const edit = form && [...form.querySelectorAll("button")].find(b => b.innerText.trim().startsWith("Edit"));
+      if (edit) { e.preventDefault(); e.stopPropagation(); el.blur(); setTimeout(() => edit.click(), 50); }
+    }
+  }, true);
+}
+</script>"""
 SHOWN = "ida_shown_lease"  # session state: the lease whose item the page shows (kept after it runs out)
 
 
@@ -204,6 +222,9 @@ def main() -> None:
             return
         countdown(lease.expires, queue.lease_seconds)
         show_item(queue, lease, user.name)
+        import streamlit.components.v1 as components
+
+        components.html(KEYS_JS, height=0)
 
 
 main()

@@ -1,7 +1,7 @@
 """End to end in headless Chromium: the human as H (a real `ida run` with amplify.decomposer=human waits while an
 overseer claims the question, asks the model two subquestions, sees its answers and answers; the run then trains
 on it; a second overseer meanwhile gets nothing to write to), and a verdict given after the lease ran out during
-an edit is kept."""
+an edit is kept (with Esc leaving the field and Ctrl+Enter submitting it)."""
 
 import json
 import subprocess
@@ -104,8 +104,12 @@ def test_a_verdict_after_the_lease_ran_out_during_an_edit_is_kept(review_app, br
     q = queue(run_dir)
     q.clock = lambda: time.time() + 3600
     q.expire()  # ... while the lease runs out
-    page.get_by_role("textbox", name="Comment (optional)").fill("typed after the lease ran out")
-    page.get_by_role("button", name="Edit").click()
+    wait_until(lambda: page.evaluate("!!document.__idaKeys"), 20)  # the page's key handler is in
+    page.keyboard.press("Escape")  # Esc leaves the field
+    assert page.evaluate("document.activeElement.tagName") != "INPUT"
+    comment = page.get_by_role("textbox", name="Comment (optional)")
+    comment.fill("typed after the lease ran out")
+    comment.press("Control+Enter")  # Ctrl+Enter submits the edit
     [v] = wait_until(lambda: [v for v in queue(run_dir).verdicts(user="bob") if v["item_id"] == lease.item_id])
     assert (v["target"], v["comment"]) == ("3", "typed after the lease ran out")
     page.close()
