@@ -26,8 +26,9 @@ MIN_PASSWORD = 8
 # scrypt at n=2^14, r=8 costs ~16 MiB and ~0.1 s per guess: slow for an attacker, fine for a login.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
-# Failed logins: this many within the window lock the account, and the client, for the window (rate limit).
-MAX_FAILURES, LOCK_SECONDS = 5, 15 * 60
+# Failed logins within the window lock the account (5), and the client (20: people behind one address mistype
+# too; a guesser trying many names does not get far), for the window.
+MAX_FAILURES, MAX_CLIENT_FAILURES, LOCK_SECONDS = 5, 20, 15 * 60
 
 class UserError(ValueError):
     """A bad account request: unknown role, bad name, short password, or a name/e-mail already taken."""
@@ -112,11 +113,11 @@ class Users:
     def authenticate(self, name: str, password: str, audit: Store, run_id: str | None,
                      client: str = "unknown") -> User | None:
         """The user if the password matches; logs `login` or `login_failed` to `audit`'s event log. After
-        `MAX_FAILURES` failures within `LOCK_SECONDS` for this account or from this `client` (an address or
-        session id), raises `LoginLocked` (logged as `login_locked`) without checking the password."""
+        `MAX_FAILURES` failures within `LOCK_SECONDS` for this account, or `MAX_CLIENT_FAILURES` from this
+        `client` (an address), raises `LoginLocked` (logged as `login_locked`) without checking the password."""
         now, name, client = self.clock(), name[:64], client[:128]
         by_account, by_client, last = self.store.login_failures(name, client, now - LOCK_SECONDS)
-        if by_account >= MAX_FAILURES or by_client >= MAX_FAILURES:
+        if by_account >= MAX_FAILURES or by_client >= MAX_CLIENT_FAILURES:
             minutes = max(1, round(((last or now) + LOCK_SECONDS - now) / 60))
             audit.event(run_id, name, "login_locked", {"client": client, "account_failures": by_account,
                                                        "client_failures": by_client})

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from ida.review.queue import ReviewQueue
@@ -129,6 +130,7 @@ def test_admin_sees_disputed_items_side_by_side(tmp_path, monkeypatch):
     assert "Disputed items" in [s.value for s in at.subheader]
 
 
+@pytest.mark.slow  # loads a (tiny) model: about 20 s here
 def test_workspace_page_claim_ask_refuse_and_answer(tmp_path, monkeypatch):
     run_dir = make_workspace_run(tmp_path)
     monkeypatch.setenv("IDA_RUN_DIR", str(run_dir))
@@ -167,6 +169,7 @@ def test_workspace_page_claim_ask_refuse_and_answer(tmp_path, monkeypatch):
 
 CYCLES_PROBE = """
 import json, sys, time
+import pytest
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file(sys.argv[1], default_timeout=60)
 at.session_state["ida_user"] = {"name": "root", "role": "admin", "method": "password"}

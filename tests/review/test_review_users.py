@@ -71,13 +71,13 @@ def test_review_command_refuses_a_missing_run_or_missing_accounts(tmp_path):
 
 
 def test_failed_logins_lock_the_client_too_and_the_lock_ends(tmp_path):
-    from ida.review.users import LOCK_SECONDS, LoginLocked
+    from ida.review.users import LOCK_SECONDS, MAX_CLIENT_FAILURES, LoginLocked
 
     now = [1000.0]
     store = Store(tmp_path / "users.sqlite")
     users = Users(store, clock=lambda: now[0])
     users.add("carol", "overseer", "carol-password")
-    for name in ("a", "b", "c", "d", "e"):  # five different names from one client
+    for name in (f"guess{i}" for i in range(MAX_CLIENT_FAILURES)):  # many names from one client
         assert users.authenticate(name, "guess-guess", audit=store, run_id=None, client="10.0.0.9") is None
     with pytest.raises(LoginLocked, match="Too many failed logins"):
         users.authenticate("carol", "carol-password", audit=store, run_id=None, client="10.0.0.9")
