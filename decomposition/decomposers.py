@@ -29,11 +29,11 @@ from typing import Any, Literal
 
 from decomposition.answerer import Answerer
 from decomposition.executor import Execution, Executor, Program
+from decomposition.plan_text import bad_character, fenced_blocks, normalise
 from decomposition.prompts import answer_prompt, plan_prompt, recompose_prompt, retry_prompt
 
 _REFERENCE = re.compile(r"#(\d+)")
-_FENCE = re.compile(r"```[ \t]*(?:json)?[ \t]*\n?(.*?)```", re.DOTALL | re.IGNORECASE)
-_NOT_WORD = re.compile(r"[\W_]+")
+_MAX_FENCED_BLOCKS = 16  # a reply with more code blocks is not a plan; bounds the JSON parses tried
 
 
 class PlanError(ValueError):
@@ -106,7 +106,7 @@ def _load_json(text: Any) -> Any:
     """The JSON in `text`: all of it, else a ```json fenced block, else the outermost {...} span."""
     if not isinstance(text, str):
         raise PlanError(f"the plan must be text, got {type(text).__name__}")
-    candidates = [text.strip(), *(m.group(1).strip() for m in _FENCE.finditer(text))]
+    candidates = [text.strip(), *(block.strip() for block in fenced_blocks(text, _MAX_FENCED_BLOCKS))]
     if (start := text.find("{")) != -1 and (end := text.rfind("}")) > start:
         candidates.append(text[start:end + 1])
     error = "the reply is empty"
@@ -137,11 +137,13 @@ def _subquestion(position: int, item: Any) -> PlannedSubquestion:
         raise PlanError(f'{where} needs an integer "id", got {_kind(sq_id)}')
     if not isinstance(text, str) or not text.strip():
         raise PlanError(f'subquestion {sq_id} needs a non-empty "text"')
+    if (why := bad_character(text)) is not None:
+        raise PlanError(f'subquestion {sq_id}: its "text" holds {why}')
     if deps is None:
         deps = []
     if not isinstance(deps, list) or not all(_is_int(d) for d in deps):
         raise PlanError(f'subquestion {sq_id}: "depends_on" must be a list of integer ids')
-    references = {_ref(n) for n in _REFERENCE.findall(text)}
+    references = {_ref(n) for n in set(_REFERENCE.findall(text))}  # distinct first: "#1" may come 50,000 times
     return PlannedSubquestion(sq_id, text.strip(), tuple(sorted(set(deps) | references)))
 
 
@@ -165,11 +167,6 @@ def _check_subquestion(sq: PlannedSubquestion, question: str, count: int) -> Non
     if normalise(sq.text) == normalise(question):
         # a plan that asks the question again would decompose it forever (the Patchwork infinite-loop bug)
         raise PlanError(f"subquestion {sq.id} repeats the question itself")
-
-
-def normalise(text: str) -> str:
-    """Text compared for repeats: lower case, punctuation and runs of whitespace as single spaces."""
-    return _NOT_WORD.sub(" ", text.casefold()).strip()
 
 
 def _ref(digits: str) -> int:

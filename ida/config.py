@@ -11,6 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+MAX_SEED = 2**30 - 1  # RunConfig.seed: its derived torch seeds (seed * 10007 * 1000003 + ...) stay below 2^64
 
 
 class Section(BaseModel):
@@ -40,6 +41,13 @@ class ModelConfig(Section):
         "are memorisation, which dropout slows several-fold."))
     max_answer_tokens: int = Field(4, ge=1, description="Most tokens generated for one answer (greedy).")
     answer_batch_size: int = Field(512, ge=1, description="Prompts per forward pass when answering.")
+
+    @model_validator(mode="after")
+    def _heads_divide_the_width(self) -> ModelConfig:
+        if self.n_embd % self.n_head:  # else GPT-2 fails inside its attention, naming no field
+            raise ValueError(f"n_embd: {self.n_embd} is not divisible by n_head={self.n_head} (each attention "
+                             "head takes n_embd / n_head dimensions)")
+        return self
 
 
 class OpenAIConfig(Section):
@@ -318,7 +326,9 @@ class RunConfig(Section):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Outputs beside the store.")
     safety: SafetyConfig = Field(default_factory=SafetyConfig, description=(
         "Tripwire thresholds and monitor sets; fixed at run start (resume refuses a change)."))
-    seed: int = Field(0, description="Seed of model init, sampling and training.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description=(
+        "Seed of model init, sampling and training; 0 to 2^30 - 1 (the per-phase torch seeds derived from it, up to "
+        "about seed x 10^10, must fit torch.manual_seed's 64-bit range)."))
     max_cycles: int = Field(6, ge=1, le=1000, description="Number of amplify-distill cycles; bounds every run.")
 
 

@@ -23,6 +23,7 @@ from ida.progress import RunProgress
 from ida.review.policies import ReviewPolicy, make_review_policy
 from ida.store import Store
 from ida.tasks import Task, make_task
+from ida.tasks.lineage import pin_task_data, task_params
 
 if TYPE_CHECKING:
     from ida.models.local import LocalModel
@@ -79,6 +80,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
     run_dir = Path(runs_root) / run_id
     run_dir.mkdir(parents=True)
+    config = pin_task_data(config, run_dir)  # a data task's file is copied in, with its sha256 (lineage)
     (run_dir / "config.yaml").write_text(dump_config(config))
     from ida.models.local import LocalModel
 
@@ -100,13 +102,13 @@ def read_run(run_dir: Path) -> RunRecord:
 
 def open_run(run_dir: Path, progress: RunProgress | None = None) -> Run:
     record = read_run(run_dir)
-    return Run(record.dir, record.id, record.config, record.store, build_task(record.config),
+    return Run(record.dir, record.id, record.config, record.store, build_task(record.config, record.dir),
                progress or RunProgress())
 
 
-def build_task(config: RunConfig) -> Task:
+def build_task(config: RunConfig, run_dir: Path | None = None) -> Task:
     t = config.task
-    return make_task(t.name, form=t.form, seed=t.seed, **t.params)
+    return make_task(t.name, form=t.form, seed=t.seed, **task_params(t, run_dir))
 
 
 def save_atomic(model: LocalModel, out: Path) -> str:

@@ -22,6 +22,7 @@ from ida.amplify.decomposers import AmplifyContext, decomposer_provider
 from ida.amplify.examples import AmplifiedExample, amplify
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
+from ida.models.context import check_context_length
 from ida.models.registry import answerer_provider
 from ida.tasks import UNKNOWN, Question, Task
 
@@ -36,6 +37,7 @@ def preflight(config: RunConfig, task: Task) -> None:
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
                          "baseline on; set eval.baseline=false")
+    check_context_length(config, task)  # an over-long question would fail its whole answering batch
 
 
 class Amplifier:

@@ -10,9 +10,11 @@ mask, so a padded row sees the same positions as it would alone (batched output 
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import torch
+from transformers import DynamicCache
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,12 @@ def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop
     tokens, logprobs = [[] for _ in range(B)], [[] for _ in range(B)]
     texts: list[str | None] = [None] * B  # set when a stop string ends the row
     done_B = torch.zeros(B, dtype=torch.bool, device=device)
-    past, step_ids_B_T = None, ids_B_T
+    cache_kwarg, cache = new_cache(model)
+    step_ids_B_T = ids_B_T
     for _ in range(max_new_tokens):
         pos_B_T = position_ids(mask_B_T)[:, -step_ids_B_T.shape[1]:]
         result = model(input_ids=step_ids_B_T, attention_mask=mask_B_T, position_ids=pos_B_T,
-                       past_key_values=past, use_cache=True)
+                       use_cache=True, **{cache_kwarg: cache})
         logits_B_V = result.logits[:, -1].float()
         logp_B_V = logits_B_V.log_softmax(-1)
         next_B = _pick(logits_B_V, temperature, rng)
@@ -80,10 +83,20 @@ def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop
             done_B |= next_B == eos
         if bool(done_B.all()):
             break
-        past, step_ids_B_T = result.past_key_values, next_B[:, None]
+        step_ids_B_T = next_B[:, None]  # the cache object grows in place
         mask_B_T = torch.cat([mask_B_T, torch.ones(B, 1, dtype=mask_B_T.dtype, device=device)], dim=1)
     return [Generation(text=texts[b] if texts[b] is not None else decode(tokenizer, tokens[b]),
                        token_ids=tuple(tokens[b]), logprobs=tuple(logprobs[b])) for b in range(B)]
+
+
+def new_cache(model) -> tuple[str, DynamicCache]:
+    """An empty KV cache for `model` and the forward() argument that takes it: `cache` in the transformers that
+    renamed it (passing `past_key_values` there warns, and 5.40 removes it), `past_key_values` before."""
+    name = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    try:
+        return name, DynamicCache(config=model.config)  # sliding-window layers where the config has them
+    except TypeError:  # transformers before DynamicCache took a config
+        return name, DynamicCache()
 
 
 def _pick(logits_B_V: torch.Tensor, temperature: float, rng: torch.Generator | None) -> torch.Tensor:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import hashlib
+import json
 import os
 import random
 import threading
@@ -283,11 +284,39 @@ def _retry_after(response: Any) -> float | None:
 
 
 def _describe(exc: BaseException) -> str:
-    """The server's own message where there is one (an OpenAI error body), else the exception's."""
-    body = getattr(exc, "body", None)
-    message = body.get("message") if isinstance(body, dict) else None
+    """The server's own message where there is one (see `_server_message`), else the exception's."""
+    message = _server_message(getattr(exc, "body", None))
     message = message or getattr(exc, "message", None) or str(exc) or type(exc).__name__
     status = _status(exc)
     if isinstance(exc, TimeoutError):
         message = "request timed out"
     return f"HTTP {status}: {message}" if status is not None else f"{type(exc).__name__}: {message}"
+
+
+_MAX_MESSAGE = 500  # characters of a server's error kept per answer (an HTML error page can be long)
+
+
+def _server_message(body: Any) -> str | None:
+    """What a server said in an error body (the openai client has already unwrapped OpenAI's `error` object):
+    OpenAI's `message`, FastAPI's `detail` (a string, or its list of validation errors as `loc: msg`), or a
+    plain-text body; None when the body says nothing."""
+    if isinstance(body, dict):
+        found = body.get("message") or body.get("detail") or body.get("error")
+    else:
+        found = body
+    if isinstance(found, list):  # FastAPI's 422: [{"loc": [...], "msg": "...", "type": "..."}, ...]
+        found = "; ".join(_validation_error(e) for e in found)
+    elif isinstance(found, dict):
+        found = found.get("message") or found.get("msg") or json.dumps(found)
+    if not isinstance(found, str) or not found.strip():
+        return None
+    text = " ".join(found.split())
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE] + "..."
+
+
+def _validation_error(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    where = ".".join(str(part) for part in error.get("loc") or ())
+    message = str(error.get("msg") or error)
+    return f"{where}: {message}" if where else message

@@ -1,7 +1,7 @@
-"""Browser tests: `ida review` on a free loopback port, driven by Playwright in Debian's headless Chromium
-(`apt-get install chromium`; Playwright never downloads a browser here)."""
+"""Browser tests: `ida review` on a free loopback port, driven by Playwright in headless Chromium. Which Chromium,
+and installing one on a machine without any, is `browser.py`'s job (IDA_CHROMIUM, /usr/bin/chromium, chromium on
+PATH, Playwright's own; else apt-get or `playwright install`)."""
 
-import os
 import socket
 import subprocess
 import sys
@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from browser import BrowserMissing, ensure_chromium  # noqa: E402
 from review_world import make_review_run  # noqa: E402
 
-CHROMIUM = os.environ.get("IDA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
 
@@ -58,13 +59,21 @@ def review_app(tmp_path_factory):
             proc.kill()
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The Chromium executable; installed here when the machine has none. A failure, never a skip: CI must not
+    pass with the browser tests silently left out."""
+    try:
+        return ensure_chromium()
+    except BrowserMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
+
+
 @pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set IDA_CHROMIUM)")
+def browser(chromium):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield b
         b.close()

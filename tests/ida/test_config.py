@@ -53,3 +53,26 @@ def test_yaml_round_trip(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text(dump_config(cfg))
     assert load_config(path) == cfg and yaml.safe_load(path.read_text())["seed"] == 3
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["model.n_embd=130"], "n_embd: 130 is not divisible by n_head=4"),
+    (["model.n_embd=64", "model.n_head=3"], "n_embd: 64 is not divisible by n_head=3"),
+    (["seed=99999999999999999999"], "seed: Input should be less than or equal to 1073741823"),
+    (["seed=-1"], "seed: Input should be greater than or equal to 0"),
+])
+def test_model_shape_and_seed_range_are_config_errors_naming_the_field(overrides, message):
+    """Without these checks GPT-2's attention and torch.manual_seed fail inside the model, naming no field."""
+    with pytest.raises(ConfigError) as err:
+        load_config(None, overrides)
+    assert message in str(err.value)
+
+
+def test_the_largest_seed_builds_and_its_derived_seeds_fit_torch():
+    import torch
+
+    from ida.config import MAX_SEED
+
+    cfg = load_config(None, [f"seed={MAX_SEED}", "model.n_embd=96", "model.n_head=3"])
+    largest_derived = (cfg.seed * 10007 + 99991) * 1_000_003 + 10**6 * 101 + 64  # on-policy sampling's seed
+    torch.Generator().manual_seed(largest_derived)

@@ -86,3 +86,36 @@ def test_load_any_local_causal_lm_dir(tmp_path):
         expected = full_forward_logprobs(loaded, prompt, g.token_ids)
         assert torch.allclose(torch.tensor(g.logprobs), torch.tensor(expected), atol=1e-4)
     assert len(loaded.answer(PROMPTS)) == len(PROMPTS)
+
+
+def test_generation_uses_the_current_cache_api_without_deprecation_warnings(tmp_path):
+    """transformers deprecates `past_key_values` (removed in 5.40): generation must not lean on it, for GPT-2
+    and for another architecture, greedy and sampled. Both channels are checked: Python warnings, and the
+    `warning_once` messages transformers logs (their once-cache is cleared so an earlier test cannot hide one)."""
+    import logging
+    import warnings
+
+    messages: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())  # type: ignore[method-assign]
+    root = logging.getLogger("transformers")
+    root.addHandler(handler)
+    if hasattr(logging.Logger, "warning_once") and hasattr(logging.Logger.warning_once, "cache_clear"):
+        logging.Logger.warning_once.cache_clear()
+    tokenizer = build_tokenizer(VOCAB)
+    llama = LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=2,
+                                         max_position_embeddings=64, eos_token_id=tokenizer.eos_token_id,
+                                         pad_token_id=tokenizer.pad_token_id))
+    models = [LocalModel.build(TINY, VOCAB, seed=0), LocalModel(llama, tokenizer, "llama")]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for model in models:
+                model.generate(PROMPTS, 4)
+                model.generate(PROMPTS, 4, temperature=1.0, seed=0, stop=[";"])
+    finally:
+        root.removeHandler(handler)
+    deprecations = [str(w.message) for w in caught if issubclass(w.category, (DeprecationWarning, FutureWarning))]
+    assert deprecations == []
+    assert not [m for m in messages if "deprecated" in m.lower()], messages

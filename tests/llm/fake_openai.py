@@ -27,7 +27,8 @@ _TOKEN = re.compile(r"\s*\S+")  # fake tokenizer: each token is a word with its 
 
 @dataclass
 class Reply:
-    """What the server answers to one request. `status != 200` sends an OpenAI-style error body with `error`."""
+    """What the server answers to one request. `status != 200` sends an OpenAI-style error body with `error`,
+    or `body` as it is when set: a dict as JSON (e.g. FastAPI's `{"detail": ...}`), a str as plain text."""
 
     text: str = ""
     status: int = 200
@@ -37,6 +38,7 @@ class Reply:
     logprobs: list[float] | None = None  # per token; default -0.1, -0.2, ... per token
     usage: tuple[int, int] | None = None  # (prompt_tokens, completion_tokens); default: counted words
     drop: bool = False  # close the connection without any response (a connection error for the client)
+    body: dict[str, Any] | list[Any] | str | None = None  # an error body other servers send, instead of OpenAI's
 
 
 @dataclass
@@ -184,17 +186,20 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if reply.status != 200:
                 headers = {} if reply.retry_after is None else {"Retry-After": f"{reply.retry_after:g}"}
-                return self._send(reply.status, _error_body(reply.error, reply.status), headers)
+                payload = _error_body(reply.error, reply.status) if reply.body is None else reply.body
+                return self._send(reply.status, payload, headers)
             self._send(200, _completion(call, reply, fake.model))
         except OSError:
             pass  # the client gave up (timeout) and closed the socket
         finally:
             fake._end()
 
-    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _send(self, status: int, payload: dict[str, Any] | list[Any] | str,
+              headers: dict[str, str] | None = None) -> None:
+        plain = isinstance(payload, str)
+        data = payload.encode() if plain else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/plain; charset=utf-8" if plain else "application/json")
         self.send_header("Content-Length", str(len(data)))
         for key, value in (headers or {}).items():
             self.send_header(key, value)

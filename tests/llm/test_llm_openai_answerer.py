@@ -215,3 +215,27 @@ def test_version_changes_with_generation_settings(server):
     named = OpenAIAnswerer(base_url=server.url, api_key="k", version="m-cycle-3")
     assert a.version != b.version and a.version == c.version and named.version == "m-cycle-3"
     assert a.version.startswith("openai:gpt-4o-mini:")
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"error": {"message": "max_tokens is too large", "type": "invalid_request_error"}}, "max_tokens is too large"),
+    ({"detail": "Model fake-model is not loaded"}, "Model fake-model is not loaded"),  # FastAPI
+    ({"detail": [{"loc": ["body", "max_tokens"], "msg": "must be at most 16", "type": "value_error"}]},
+     "body.max_tokens: must be at most 16"),  # FastAPI's validation errors
+    ({"object": "error", "message": "prompt too long", "code": 400}, "prompt too long"),  # vLLM
+    ({"error": "context window exceeded"}, "context window exceeded"),  # llama.cpp-style string error
+    ("upstream model crashed\n", "upstream model crashed"),  # a plain-text body
+])
+def test_the_servers_error_detail_is_kept(server, make_answerer, body, expected):
+    server.script(Reply(status=400, body=body))
+    [answer] = make_answerer().answer(["q"])
+    assert answer.failed and answer.error.startswith("HTTP 400: ") and expected in answer.error, answer.error
+
+
+def test_an_empty_error_body_still_names_the_status_and_a_long_one_is_cut(server, make_answerer):
+    server.script(Reply(status=400, body=""), Reply(status=400, body="x" * 10_000))
+    answerer = make_answerer()
+    [empty] = answerer.answer(["q"])
+    [long] = answerer.answer(["q2"])
+    assert "HTTP 400" in empty.error
+    assert long.error.startswith("HTTP 400: xxx") and len(long.error) < 600
