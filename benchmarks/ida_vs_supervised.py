@@ -4,6 +4,10 @@ IDA/supervised.
 
     python benchmarks/ida_vs_supervised.py                 # all five tasks, ~30-40 min on two cores
     python benchmarks/ida_vs_supervised.py --tasks permutation --steps 200
+    python benchmarks/ida_vs_supervised.py --form context --set model.n_layer=4 --set model.n_embd=256   # GPU
+
+`--form context` runs the in-context forms (a fresh world per question in the prompt; train and eval drawn from
+disjoint seed streams, so the eval questions are held out): sized for a GPU, not measured on the CPU machine.
 
 H decomposes a question of difficulty d into questions below d, so a cycle moves the frontier of right
 targets up by about one difficulty: each task gets (number of difficulties + 1) cycles unless `TASK_SETTINGS`
@@ -59,9 +63,9 @@ def pooled(accuracy: dict[str, float], counts: dict[int, int], pool: list[int]) 
     return sum(accuracy[str(d)] * counts[d] for d in pool) / sum(counts[d] for d in pool)
 
 
-def run_task(name: str, steps: int, root: Path, extra: list[str], min_questions: int) -> dict:
-    settings = TASK_SETTINGS.get(name, {})
-    base = [f"task.name={name}", *settings.get("set", [])]
+def run_task(name: str, steps: int, root: Path, extra: list[str], min_questions: int, form: str = "weights") -> dict:
+    settings = TASK_SETTINGS.get(name, {}) if form == "weights" else {}
+    base = [f"task.name={name}", f"task.form={form}", *settings.get("set", [])]
     task = build_task(load_config(None, base))
     cycles = settings.get("cycles", len(task.difficulties()) + 1)
     counts = dict(Counter(q.difficulty for q in task.questions("eval")))
@@ -85,18 +89,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300, help="distillation steps per cycle")
     parser.add_argument("--min-questions", type=int, default=8, help="pool the hardest difficulties up to this")
     parser.add_argument("--min-confidence", type=float, default=0.9, help="amplify.min_confidence of the IDA runs")
+    parser.add_argument("--form", choices=("weights", "context"), default="weights",
+                        help="facts in the weights (CPU, the default) or in the context (held out; for a GPU)")
     parser.add_argument("--set", dest="extra", action="append", default=[], help="extra config override a.b=c")
     args = parser.parse_args()
     extra = [f"amplify.min_confidence={args.min_confidence}", *args.extra]
     print(f"# ida_vs_supervised · {platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
           f" · same total steps for both · hardest difficulties pooled to >= {args.min_questions} eval questions"
-          f" · amplify.min_confidence={args.min_confidence}")
+          f" · amplify.min_confidence={args.min_confidence} · form {args.form}")
     print("| task | cycles | total steps | hardest d (eval q) | IDA student | Amp(student) | supervised "
           "| IDA/supervised | s |")
     print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.tasks:
-            r = run_task(name, args.steps, Path(tmp), extra, args.min_questions)
+            r = run_task(name, args.steps, Path(tmp), extra, args.min_questions, args.form)
             ratio = r["ida"] / r["supervised"] if r["supervised"] else float("nan")
             hardest = ",".join(str(d) for d in sorted(r["pool"]))
             print(f"| {name} | {r['cycles']} | {r['steps']} | {hardest} ({r['questions']}) | {r['ida']:.2f} | "

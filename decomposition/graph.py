@@ -10,6 +10,7 @@ The graph is plain data (reviewed in the UI, stored as JSON, drawn via `.nx`); t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ STATUSES: tuple[str, ...] = ("pending", "answered", "direct", "failed")
 RESOLVED: tuple[str, ...] = ("answered", "direct")  # statuses whose answer a dependent node may use
 ROOT = 0
 JSON_FORMAT = 1
-_FIELDS = ("text", "prompt", "status", "answer", "answered_by", "error", "logprobs")
+_FIELDS = ("text", "prompt", "status", "answer", "answered_by", "error", "logprobs", "confidence")
 
 
 class GraphError(ValueError):
@@ -72,11 +73,13 @@ class SubquestionGraph:
 
     def set_answer(self, node: int, answer: str, answered_by: str, status: Status = "answered",
                    logprobs: Iterable[float] | None = None) -> None:
-        """Record an answer; `status` is "answered" (by a model or person) or "direct" (H answered itself)."""
+        """Record an answer; `status` is "answered" (by a model or person) or "direct" (H answered itself). With
+        token `logprobs`, the node's `confidence` is the answer's probability exp(sum logprobs), else None."""
         if status not in RESOLVED:
             raise GraphError(f"an answer's status must be one of {RESOLVED}, got {status!r}")
+        lps = None if logprobs is None else [float(x) for x in logprobs]
         self._require(node).update(status=status, answer=answer, answered_by=answered_by, error=None,
-                                   logprobs=None if logprobs is None else [float(x) for x in logprobs])
+                                   logprobs=lps, confidence=confidence(lps))
 
     def set_failed(self, node: int, error: str) -> None:
         """Mark a node failed with a message; a failed node is never ready and blocks its dependents."""
@@ -143,7 +146,9 @@ class SubquestionGraph:
         graph.nx = nx.DiGraph()
         graph.nx.graph.update(data.get("meta", {}))
         for item in data["nodes"]:
-            attrs = {k: _copy(item[k]) for k in _FIELDS}
+            attrs = {k: _copy(item[k]) for k in _FIELDS if k != "confidence"}
+            # graphs stored before nodes had a confidence get it from their log-probs
+            attrs["confidence"] = item.get("confidence", confidence(attrs["logprobs"]))
             if attrs["status"] not in STATUSES:
                 raise GraphError(f"node {item['id']}: unknown status {attrs['status']!r}")
             graph.nx.add_node(int(item["id"]), **attrs)
@@ -163,7 +168,7 @@ class SubquestionGraph:
             raise GraphError(f"text and prompt must be str, got {type(text).__name__}, {type(prompt).__name__}")
         node, self._next_id = self._next_id, self._next_id + 1
         self.nx.add_node(node, text=text, prompt=prompt, status="pending", answer=None, answered_by=None,
-                         error=None, logprobs=None)
+                         error=None, logprobs=None, confidence=None)
         return node
 
     def _require(self, node: int) -> dict[str, Any]:
@@ -176,6 +181,14 @@ class SubquestionGraph:
         for _, status in self.nx.nodes(data="status"):
             counts[status] += 1
         return f"SubquestionGraph({self.nx.nodes[ROOT]['text']!r}, nodes={len(self)}, {counts})"
+
+
+def confidence(logprobs: Iterable[float] | None) -> float | None:
+    """The probability of an answer from its token log-probs (exp of their sum); None when unknown."""
+    if logprobs is None:
+        return None
+    total = sum(logprobs)
+    return math.exp(min(total, 0.0)) if math.isfinite(total) else None  # log-probs are <= 0; guard bad input
 
 
 def _copy(value: Any) -> Any:

@@ -20,8 +20,10 @@ class Section(BaseModel):
 
 class TaskConfig(Section):
     name: str = Field("permutation", description=(
-        "Built-in task: permutation, assignments, wildcard, shortest_path, union_find; or qa (questions from a JSONL "
-        "file: params path, checker, tolerance, eval_fraction)."))
+        "Built-in task: permutation, assignments, wildcard, shortest_path, union_find, addition (multi-digit "
+        "addition, held-out eval; params max_digits, eval_max_digits, split, n_train); or qa (questions from a JSONL "
+        "file: params path, checker, tolerance, eval_fraction); or a task registered by `ida.register_task`, an "
+        "`ida.tasks` entry point, or an import path module:Class (README: Your own task)."))
     form: Literal["weights", "context"] = Field("weights", description=(
         "Facts in the weights (one fixed world) or in the context (a fresh world per question)."))
     seed: int = Field(0, description="Seed of the task's world(s) and question sample.")
@@ -41,6 +43,10 @@ class ModelConfig(Section):
         "are memorisation, which dropout slows several-fold."))
     max_answer_tokens: int = Field(4, ge=1, description="Most tokens generated for one answer (greedy).")
     answer_batch_size: int = Field(512, ge=1, description="Prompts per forward pass when answering.")
+    threads: int | None = Field(None, ge=1, description=(
+        "CPU threads of torch's intra-op parallelism during a run (torch.set_num_threads); None: torch's own default "
+        "(one per core). The thread count changes the order floating-point sums are taken in, so a run's numbers "
+        "can differ in the last bits between settings."))
 
     @model_validator(mode="after")
     def _heads_divide_the_width(self) -> ModelConfig:
@@ -79,10 +85,14 @@ class OpenAIConfig(Section):
 
 
 class AnswererConfig(Section):
-    kind: Literal["local", "openai", "langchain"] = Field("local", description=(
+    kind: str = Field("local", description=(
         "Who answers during amplification: local (the current student M_n, the IDA default), openai (an "
         "OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from "
-        "`langchain_factory`). The distilled student is always the local model."))
+        "`langchain_factory`); or a registered answerer, an `ida.answerers` entry point, or an import path "
+        "module:attr. The distilled student is always the local model."))
+    params: dict[str, Any] = Field(default_factory=dict, description=(
+        "A plug-in answerer (kind module:attr or an entry point): keyword arguments its class or factory is called "
+        "with."))
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description=(
         "kind=openai: endpoint, model and request settings; base_url and the key come from OPENAI_BASE_URL / "
         "OPENAI_API_KEY when unset."))
@@ -114,6 +124,17 @@ class LLMDecomposerConfig(Section):
         "Re-asks (with the rejection reason shown) after an invalid plan, before answering directly."))
 
 
+class VoteConfig(Section):
+    samples: int = Field(5, ge=2, description=(
+        "k: answers sampled per question (k passes of the amplifier, each with the student sampling at "
+        "`temperature` under its own seed); at least 2, or there is nothing to vote on."))
+    temperature: float = Field(1.0, gt=0, description=(
+        "Sampling temperature of the student's answers in the vote passes."))
+    min_agreement: float = Field(0.6, gt=0, le=1, description=(
+        "Share of the k samples that must give the majority answer for it to become the target; below, the example "
+        "is dropped (counted in the amplify phase's `vote` result)."))
+
+
 class AmplifyConfig(Section):
     max_nodes: int = Field(256, ge=1, description="Budget: most subquestion nodes one graph may have.")
     max_depth: int = Field(64, ge=1, description="Budget: most waves one graph may take.")
@@ -125,42 +146,68 @@ class AmplifyConfig(Section):
     answerer: AnswererConfig = Field(default_factory=AnswererConfig, description=(
         "Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, "
         "default), an OpenAI-compatible endpoint or a LangChain chat model."))
-    decomposer: Literal["task", "llm", "direct", "human"] = Field("task", description=(
+    decomposer: str = Field("task", description=(
         "Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion "
         "plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each "
         "question) or human (overseers decompose sampled questions in the app's workspace page; see "
-        "review.workspaces)."))
+        "review.workspaces); or a registered decomposer, an `ida.decomposers` entry point, or an import path module:attr."))
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description=(
         "decomposer=llm: plan limits and retries."))
     depth: int = Field(1, ge=1, le=8, description=(
         "HCH-style recursion: subquestions are decomposed again until this depth (1: the decomposer's subquestions "
         "go straight to the answerer)."))
+    vote: VoteConfig | None = Field(None, description=(
+        "Self-improvement by majority vote (amplify phase, local answerer): the amplifier runs k times with the "
+        "student sampling, the majority answer becomes the target when enough samples agree, else the example is "
+        "dropped. With decomposer=direct this is the STaR/RFT-style loop (the student's own answers, filtered); with "
+        "decomposer=task it votes over Amp's answers. None: off (one greedy pass)."))
+    leaves_by_h: bool = Field(False, description=(
+        "decomposer=direct: questions H answers itself without subquestions (the task's simplest, e.g. one-digit "
+        "sums) get H's answer, the rest the answerer's; gives self-improvement the same base knowledge as IDA's H. "
+        "False: the answerer answers every question."))
 
     @model_validator(mode="after")
     def _llm_plans_need_an_llm(self) -> AmplifyConfig:
         if self.decomposer == "llm" and self.answerer.kind == "local":
             raise ValueError("decomposer: llm needs answerer.kind openai or langchain "
                              "(the local student cannot write plans)")
+        if self.vote is not None and self.answerer.kind != "local":
+            raise ValueError("vote: needs answerer.kind local (the student samples the answers voted on)")
+        if self.leaves_by_h and (self.decomposer != "direct" or self.answerer.kind != "local"):
+            raise ValueError("leaves_by_h: only used with decomposer=direct and answerer.kind local")
         return self
 
 
 class ReviewConfig(Section):
-    policy: Literal["none", "simulated", "human"] = Field("none", description=(
+    policy: str = Field("none", description=(
         "Who reviews amplified examples before training: none (all usable examples accepted), simulated (an overseer "
         "program that checks each target against the true answer) or human (overseers in the browser: `ida review "
-        "RUN_DIR`)."))
+        "RUN_DIR`); or a registered policy, an `ida.review_policies` entry point, or an import path module:attr."))
     error_rate: float = Field(0.0, ge=0.0, le=1.0, description=(
         "Simulated overseer: probability of giving the wrong verdict on an example."))
+    unit: Literal["example", "node", "both"] = Field("example", description=(
+        "What is reviewed: example (the amplified answer of a whole question), node (each model-answered "
+        "subanswer, once per memo key; an edit or reject propagates to every graph that used it) or both."))
+    sampling: Literal["random", "stratified", "uncertainty"] = Field("stratified", description=(
+        "Which items get the review budget (human and simulated), seeded: random, stratified (an equal share per "
+        "difficulty) or uncertainty (the least confident (sub)answers first). The queue serves items in this order."))
+    include_h_only: bool = Field(False, description=(
+        "Also review examples H answered alone (no model-answered subquestion in the graph); false: they are "
+        "accepted as H's own answers and never sent to people."))
+    show_truth: bool = Field(False, description=(
+        "Expose the true answer to reviewers (calibration studies only); false: never shown."))
     sample_rate: float = Field(1.0, ge=0.0, le=1.0, description=(
-        "Human: share of the usable examples of a cycle sent to the review queue."))
+        "Human and simulated: share of a cycle's reviewable items (usable examples or model-answered nodes) that "
+        "are reviewed."))
     quota: int | None = Field(None, ge=0, description=(
-        "Human: most examples queued per cycle (after sampling); null: no limit."))
+        "Human and simulated: most items reviewed per cycle (after sampling); null: no limit."))
     wait: bool = Field(True, description=(
         "Human: the review phase waits until every queued example has its verdicts; false: it goes on at once and "
         "applies `unreviewed`."))
     unreviewed: Literal["exclude", "include"] = Field("exclude", description=(
-        "Human: what happens to usable examples without a verdict when the phase ends (not sampled, or not yet "
-        "reviewed with wait: false): left out of training, or trained on as they are."))
+        "Human (and simulated with sample_rate < 1): what happens to usable examples without a verdict when the "
+        "phase ends (not sampled, or not yet reviewed with wait: false): left out of training, or trained on as "
+        "they are."))
     lease_minutes: float = Field(5.0, gt=0, description=(
         "Human: how long a claimed item stays with its overseer before it returns to the queue."))
     overlap: float = Field(0.0, ge=0.0, le=1.0, description=(
@@ -220,10 +267,11 @@ class LoraConfig(Section):
 
 
 class DistillConfig(Section):
-    objective: Literal["sft", "kd", "on_policy", "mix"] = Field("sft", description=(
+    objective: str = Field("sft", description=(
         "Distillation loss: sft (cross-entropy on answer tokens), kd (soft targets of the teacher), on_policy "
-        "(reverse KL on the student's samples), or mix (weights)."))
-    weights: dict[Literal["sft", "kd", "on_policy"], float] = Field(default_factory=dict, description=(
+        "(reverse KL on the student's samples), or mix (weights); or a registered objective, an `ida.objectives` "
+        "entry point, or an import path module:function (a loss over the answer tokens)."))
+    weights: dict[str, float] = Field(default_factory=dict, description=(
         "objective=mix only: objective -> weight, each normalised by its own answer tokens, e.g. {sft: 1.0, "
         "on_policy: 0.5}."))
     teacher: TeacherConfig = Field(default_factory=TeacherConfig, description="The fixed teacher of kd and on_policy.")
@@ -266,7 +314,14 @@ class EvalConfig(Section):
     baseline: bool = Field(True, description="Train the supervised baseline (true answers) for comparison.")
     baseline_steps: int | None = Field(None, ge=1, description=(
         "Baseline optimizer steps; default: the same total as the IDA run (max_cycles x distill.steps)."))
+    baseline_cache: bool = Field(True, description=(
+        "Reuse an identical supervised baseline (same M_0, training data, distill config, steps, seed, eval "
+        "questions, code) from the content-addressed cache `<runs root>/.cache/baseline/`, recorded as `reused_from` "
+        "in the baseline phase; false: always train it (and do not store it)."))
     amplified: bool = Field(True, description="Also evaluate Amp(H, M_n), the amplified system, per difficulty.")
+    frontier_threshold: float = Field(0.9, gt=0, le=1, description=(
+        "Accuracy that defines the capability frontier: the largest difficulty at which a model reaches it on the "
+        "held-out eval questions (and at every easier difficulty)."))
 
 
 class TrackingConfig(Section):
@@ -286,6 +341,9 @@ class SafetyConfig(Section):
     max_accuracy_jump: float | None = Field(None, gt=0, le=1, description=(
         "Tripwire: the largest allowed rise of the student's eval accuracy at any one difficulty from cycle n-1 to "
         "cycle n (checked from cycle 2 on: cycle 1 is measured against the untrained M_0); None: off."))
+    max_frontier_jump: float | None = Field(None, ge=0, description=(
+        "Tripwire: the largest allowed rise of the student's capability frontier (the largest difficulty it answers "
+        "at eval.frontier_threshold, with every easier one) from M_(n-1) to M_n, in difficulty steps; None: off."))
     max_accuracy: float | None = Field(None, ge=0, le=1, description=(
         "Tripwire: capability ceiling; the student's eval accuracy at any difficulty above it trips; None: off."))
     min_answer_entropy_ratio: float | None = Field(None, gt=0, description=(
@@ -360,11 +418,19 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def validate(data: dict[str, Any]) -> RunConfig:
+    """The config, its plug-ins resolved (names known, import paths importable, protocols met)."""
     try:
-        return RunConfig.model_validate(data)
+        config = RunConfig.model_validate(data)
     except ValidationError as err:
         lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in err.errors()]
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
+    from ida.plugins import PluginError, check_plugins
+
+    try:
+        check_plugins(config)
+    except PluginError as err:
+        raise ConfigError(str(err)) from None
+    return config
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:

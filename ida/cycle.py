@@ -9,48 +9,68 @@ CPU-sized run (the embedded default, about two minutes on two cores):  `ida run`
 
 from __future__ import annotations
 
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from ida.amplify import Amplifier, AmplifyContext, phase_record
+from ida.amplify import Amplifier, AmplifyContext, amplify_with_vote, phase_record
 from ida.config import DistillConfig
+from ida.distill.cache import BaselineCache, run_baseline_key
 from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
 from ida.evaluate import evaluate_amplified, evaluate_student, is_right
-from ida.models.local import LocalModel
+from ida.models.local import LocalModel, use_threads
 from ida.review.human import UNREVIEWED
 from ida.review.policies import ReviewRequest
+from ida.review.recompose import review_recomposer
 from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase, promotion_held, signoffs,
                         wait_for_signoff)
 from ida.run import BASELINE_CYCLE, Run, save_atomic
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
+# Called after each phase that ran (not after those a resumed run finds done): (run, cycle, phase, its result).
+PhaseHook = Callable[[Run, int, str, dict], None]
 
 
-def execute(run: Run, wait: bool = False, poll_s: float = 2.0) -> str:
+def execute(run: Run, wait: bool = False, poll_s: float = 2.0, on_phase_end: PhaseHook | None = None) -> str:
     """Run (or continue) every cycle, then the baseline; marks the run finished and returns its status. A cycle
     with a tripped wire pauses the run: returns "paused" (with `wait`: blocks until an admin signs off)."""
     check_safety_unchanged(run.config, run.store, run.id, run.dir / "config.yaml")
+    use_threads(run.config.model.threads)
     run.store.set_status(run.id, "running")
     for cycle in range(1, run.config.max_cycles + 1):
-        while not run_cycle(run, cycle):
+        while not run_cycle(run, cycle, on_phase_end):
             if not wait:
                 return "paused"
             wait_for_signoff(run, cycle, poll_s)
     if run.config.eval.baseline and not run.phase_done(BASELINE_CYCLE, "baseline"):
-        run_baseline(run)
+        run_phase(run, BASELINE_CYCLE, "baseline", on_phase_end)
     run.store.set_status(run.id, "finished")
     return "finished"
 
 
-def run_cycle(run: Run, cycle: int) -> bool:
+def run_cycle(run: Run, cycle: int, on_phase_end: PhaseHook | None = None) -> bool:
     """The cycle's phases not done yet; False when its promotion is held by alerts nobody signed off."""
-    steps = {"amplify": amplify_phase, "review": review_phase, "distill": distill_phase,
-             "evaluate": evaluate_phase, "monitor": monitor_phase, "promote": promote_phase}
     for phase in PHASES:
-        if run.phase_done(cycle, phase) is None and steps[phase](run, cycle) is False:
+        if run.phase_done(cycle, phase) is None and run_phase(run, cycle, phase, on_phase_end) is False:
             return False
+    return True
+
+
+def run_phase(run: Run, cycle: int, phase: str, on_phase_end: PhaseHook | None = None) -> bool:
+    """One phase of `cycle` (or "baseline" with cycle 0), run even if it is done already (its stored result is
+    replaced); False when promotion is held. Phases read their inputs from disk, so the earlier ones must be done."""
+    steps = {"amplify": amplify_phase, "review": review_phase, "distill": distill_phase,
+             "evaluate": evaluate_phase, "monitor": monitor_phase, "promote": promote_phase,
+             "baseline": lambda r, c: run_baseline(r)}
+    if phase not in steps:
+        raise ValueError(f"unknown phase {phase!r}; phases: {', '.join(steps)}")
+    if steps[phase](run, cycle) is False:
+        return False
+    if on_phase_end is not None:
+        on_phase_end(run, cycle, phase, run.phase_done(cycle, phase) or {})
     return True
 
 
@@ -63,15 +83,16 @@ def amplify_phase(run: Run, cycle: int) -> None:
     with Amplifier(run.config.amplify, run.task, model, filter_unsure=True, context=context) as amp, \
             run.progress.phase(f"cycle {cycle} · amplify", total=None) as bar:
         amp.take_usage()  # usage is counted per cycle
-        examples = amp.amplify(questions,
-                               on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
+        examples, vote = amplify_with_vote(
+            amp, questions, run.config.amplify.vote, seed=run.config.seed * 7919 + cycle,
+            on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
         extra, metrics, events = phase_record(amp, examples, set(model.tokenizer.get_vocab()), run.id, cycle,
                                               "amplify")
     rows = [e.to_row(run.task.true_answer(e.question)) for e in examples]
     right = sum(is_right(run.task, e.question, e.answer) for e in examples)
     result = {"examples": len(rows), "usable": sum(e.usable for e in examples),
               "failed": sum(e.answer is None for e in examples), "targets_right": right,
-              "seconds": time.perf_counter() - start, **extra}
+              "seconds": time.perf_counter() - start, **extra, **({"vote": vote} if vote else {})}
     run.store.finish_phase(run.id, cycle, "amplify", result, metrics=metrics, examples=rows, also=events)
 
 
@@ -79,11 +100,13 @@ def review_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     by_id = {q.id: q for q in run.task.questions("train")}
     rows = run.store.examples(run.id, cycle)
+    programs, fallback = review_recomposer(run, cycle)
     request = ReviewRequest(run.store, run.id, cycle, rows, by_id, run.task, seed=run.config.seed * 7919 + cycle,
-                            progress=run.progress, app_hint=f"ida review {run.dir}")
+                            progress=run.progress, app_hint=f"ida review {run.dir}", programs=programs,
+                            fallback=fallback)
     reviews, extra = run.review_policy.review(request)
     verdicts = {r.question_id: r for r in reviews}
-    graphs = {r.question_id: r.graph for r in rows}
+    graphs = {r.question_id: r.graph for r in rows} | {r.question_id: r.graph for r in reviews if r.graph}
     dataset = [Example(by_id[qid].prompt, r.target, qid, by_id[qid].difficulty,
                        teacher_prompt=amplified_prompt(graphs[qid], by_id[qid].prompt) if graphs.get(qid) else None)
                for qid, r in verdicts.items() if r.verdict != "reject" and r.target is not None]
@@ -159,14 +182,28 @@ def promote_phase(run: Run, cycle: int) -> bool:
 
 
 def run_baseline(run: Run) -> None:
-    """Supervised learning on true answers with (by default) as many steps as the whole IDA run."""
+    """Supervised learning on true answers with (by default) as many steps as the whole IDA run; reused from the
+    content-addressed cache beside the runs when an identical baseline was trained before (`ida.distill.cache`)."""
     cfg = run.config
     steps = cfg.eval.baseline_steps or cfg.max_cycles * cfg.distill.steps
-    model = run.load_model(run.checkpoint(0), "M0")
     dataset = supervised_examples(run.task, run.task.questions("train"))
-    result = _train_and_save(run, model, dataset, steps, seed=cfg.seed * 10007 + 99991,
-                             out=run.dir / "baseline" / "checkpoint", label="baseline · supervised",
-                             distill=supervised(cfg.distill))
-    trained = run.load_model(run.dir / "baseline" / "checkpoint", "supervised")
-    accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
+    seed, out, distill = cfg.seed * 10007 + 99991, run.dir / "baseline" / "checkpoint", supervised(cfg.distill)
+    cache = BaselineCache(run.dir.parent / ".cache") if cfg.eval.baseline_cache else None
+    key = run_baseline_key(run, dataset, steps, seed, distill) if cache else ""
+    hit = cache.lookup(key) if cache else None
+    if hit is not None:
+        start = time.perf_counter()
+        shutil.rmtree(out, ignore_errors=True)
+        shutil.copytree(hit.checkpoint, out)
+        result = {**hit.result, "reused_from": key, "seconds": time.perf_counter() - start}
+        accuracy = hit.metrics
+        run.progress.log(f"baseline: reused the identical supervised baseline {key[:12]} from the cache")
+    else:
+        model = run.load_model(run.checkpoint(0), "M0")
+        result = _train_and_save(run, model, dataset, steps, seed=seed, out=out, label="baseline · supervised",
+                                 distill=distill)
+        trained = run.load_model(out, "supervised")
+        accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
+        if cache:
+            cache.store(key, out, result, {str(k): v for k, v in accuracy.items()})
     run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result, metrics={"supervised": accuracy})

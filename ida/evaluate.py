@@ -32,3 +32,35 @@ def evaluate_student(task: Task, model: Answerer, questions: list[Question]) -> 
 def evaluate_amplified(task: Task, questions: list[Question], amplifier: Amplifier) -> dict[int, float]:
     """Amp(H, M) per difficulty, with the amplifier's answerer and programs (LLM, decomposer, depth)."""
     return accuracy_by_difficulty(task, questions, [e.answer for e in amplifier.amplify(questions)])
+
+
+FRONTIER_THRESHOLD = 0.9
+
+
+def frontier(accuracy: dict, threshold: float = FRONTIER_THRESHOLD) -> int:
+    """The capability frontier: the largest difficulty d such that the accuracy reaches `threshold` at d and at
+    every easier difficulty evaluated (so one lucky hard difficulty above a failed easier one does not count);
+    0 when the easiest one already fails. Keys may be ints or strings (as stored). Pure: no model, no torch."""
+    reached = 0
+    for d, acc in sorted(((int(k), v) for k, v in accuracy.items())):
+        if acc < threshold:
+            break
+        reached = d
+    return reached
+
+
+def frontier_record(student: dict, amplified: dict, before: int | None,
+                    trained_max: int | None = None, threshold: float = FRONTIER_THRESHOLD) -> dict[str, float]:
+    """One cycle's frontier values: M_n's, Amp(M_n)'s, the change since `before` (M_(n-1)'s frontier, the
+    capability amplification rate of the cycle), and, when the task trains on lengths up to `trained_max` but
+    evaluates beyond it, M_n's mean accuracy on those extrapolation difficulties."""
+    out: dict[str, float] = {"student": float(frontier(student, threshold))}
+    if amplified:
+        out["amplified"] = float(frontier(amplified, threshold))
+    if before is not None:
+        out["change"] = out["student"] - before
+    beyond = [v for k, v in student.items() if trained_max is not None and int(k) > trained_max]
+    if beyond:
+        out["extrapolation"] = sum(beyond) / len(beyond)
+        out["trained_max"] = float(trained_max)
+    return out

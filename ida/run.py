@@ -10,19 +10,21 @@ oversight app's read-only pages can read a run without it.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ida.amplify.amplifier import preflight
 from ida.config import RunConfig, dump_config, load_config
+from ida.plugins import check_plugins
 from ida.progress import RunProgress
 from ida.review.policies import ReviewPolicy, make_review_policy
-from ida.store import Store
-from ida.tasks import Task, make_task
+from ida.store import ExampleRow, Store
+from ida.tasks import Task, check_questions, make_task
 from ida.tasks.lineage import pin_task_data, task_params
 
 if TYPE_CHECKING:
@@ -39,6 +41,22 @@ class RunRecord:
     id: str
     config: RunConfig
     store: Store
+
+    def metrics(self, name: str | None = None) -> dict[int, dict[str, dict[str, float]]]:
+        """{cycle: {metric name: {key: value}}}, e.g. `run.metrics("student")[2]["student"]["3"]` is M_2's eval
+        accuracy at difficulty 3; the supervised baseline's are under cycle 0 ("supervised")."""
+        return self.store.metrics(self.id, name)
+
+    def examples(self, cycle: int) -> list[ExampleRow]:
+        """The amplified examples of `cycle`: question, Amp's answer, true answer, graph, verdict, target."""
+        return self.store.examples(self.id, cycle)
+
+    def phase_results(self) -> dict[int, dict[str, dict[str, Any]]]:
+        """{cycle: {phase: its result}} of every finished phase (the baseline under cycle 0)."""
+        out: dict[int, dict[str, dict[str, Any]]] = {}
+        for p in self.store.phases(self.id):
+            out.setdefault(p["cycle"], {})[p["phase"]] = p["result"]
+        return out
 
 
 @dataclass
@@ -74,10 +92,14 @@ class Run(RunRecord):
 
 
 def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None = None) -> Run:
-    """Create `runs_root/<run id>/` with its config, store and M_0."""
-    run_id = f"{config.task.name}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    """Create `runs_root/<run id>/` with its config, store and M_0. Every plug-in is resolved and checked against
+    its protocol first (ValueError naming the field), so a bad one leaves nothing on disk."""
+    check_plugins(config)
     task = build_task(config)
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
+    make_review_policy(config.review)
+    run_id = f"{_slug(getattr(task, 'name', '') or config.task.name)}-{time.strftime('%Y%m%d-%H%M%S')}-" \
+             f"{secrets.token_hex(2)}"
     run_dir = Path(runs_root) / run_id
     run_dir.mkdir(parents=True)
     config = pin_task_data(config, run_dir)  # a data task's file is copied in, with its sha256 (lineage)
@@ -107,8 +129,16 @@ def open_run(run_dir: Path, progress: RunProgress | None = None) -> Run:
 
 
 def build_task(config: RunConfig, run_dir: Path | None = None) -> Task:
+    """The config's task, its questions checked (unique ids, known difficulties; PluginError naming the task)."""
     t = config.task
-    return make_task(t.name, form=t.form, seed=t.seed, **task_params(t, run_dir))
+    task = make_task(t.name, form=t.form, seed=t.seed, **task_params(t, run_dir))
+    check_questions(task)
+    return task
+
+
+def _slug(name: str) -> str:
+    """A task name fit for a folder name (an import path's attribute, without odd characters)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.rpartition(":")[2]).strip("._") or "task"
 
 
 def save_atomic(model: LocalModel, out: Path) -> str:

@@ -6,7 +6,8 @@ from ida.amplify.decomposers import (DECOMPOSERS, AmplifyContext, Decomposer, De
                                      decomposer_provider, llm_text, register_decomposer)
 from ida.amplify.examples import AmplifiedExample, amplify, is_usable, make_executor
 from ida.amplify.record import phase_record
+from ida.amplify.vote import SamplingAnswerer, amplify_with_vote, majority
 
 __all__ = ["DECOMPOSERS", "AmplifiedExample", "AmplifyContext", "Amplifier", "ConfidentAnswerer", "Decomposer",
            "DecomposerProvider", "amplify", "decomposer_provider", "is_usable", "llm_text", "make_executor",
-           "phase_record", "preflight", "register_decomposer"]
+           "phase_record", "preflight", "register_decomposer", "SamplingAnswerer", "amplify_with_vote", "majority"]

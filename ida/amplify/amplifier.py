@@ -34,10 +34,27 @@ def preflight(config: RunConfig, task: Task) -> None:
     amp = config.amplify
     answerer_provider(amp.answerer.kind).check(amp.answerer)
     decomposer_provider(amp.decomposer).check(config, task)
+    _check_lengths(config, task)
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
                          "baseline on; set eval.baseline=false")
     check_context_length(config, task)  # an over-long question would fail its whole answering batch
+
+
+def _check_lengths(config: RunConfig, task: Task) -> None:
+    """A task with questions of growing length (addition): its longest question and answer must fit the student's
+    context and answer budget, else the run fails at start naming the parameter to change."""
+    parameter = getattr(task, "length_parameter", None)
+    if parameter is None:
+        return
+    needed = task.answer_tokens()
+    if needed > config.model.max_answer_tokens:
+        raise ValueError(f"model.max_answer_tokens: task {task.name!r} has answers of {needed} tokens; set "
+                         f"model.max_answer_tokens >= {needed} (or a smaller task.params.{parameter})")
+    longest = max(len(q.prompt.split()) for q in task.questions("eval") + task.questions("train"))
+    if longest + needed + 1 > config.model.n_positions:
+        raise ValueError(f"task.params.{parameter}: questions of {longest} tokens plus answers of {needed} do not "
+                         f"fit the student's context (model.n_positions={config.model.n_positions})")
 
 
 class Amplifier:
@@ -70,7 +87,14 @@ class Amplifier:
         return self.decomposer.failures
 
     def programs(self, questions: list[Question]) -> list[Program]:
-        return [self.decomposer.program(q, self.cfg.depth) for q in questions]
+        return [self._program(q) for q in questions]
+
+    def _program(self, question: Question) -> Program:
+        """The decomposer's program; one that cannot even be made (a plug-in that raises) fails its graph alone."""
+        try:
+            return self.decomposer.program(question, self.cfg.depth)
+        except Exception as exc:
+            return _raising(exc)
 
     def amplify(self, questions: list[Question],
                 on_wave: Callable[[WaveStats], None] | None = None) -> list[AmplifiedExample]:
@@ -95,6 +119,11 @@ class Amplifier:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _raising(exc: Exception) -> Program:
+    raise exc
+    yield  # a generator: the executor records the error as this graph's failure
 
 
 class ConfidentAnswerer:

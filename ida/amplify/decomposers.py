@@ -10,10 +10,15 @@ decomposition program (a generator that yields subquestions and returns the reco
 A decomposer that needs to know where the amplify phase runs (the human's, which queues workspaces in the run's
 store) has a `prepare(context, answerer_version)` method, called with an `AmplifyContext` when the amplify phase
 builds its `Amplifier`.
+
+`amplify.decomposer` may also name an `ida.decomposers` entry point or an import path `module:attr` (see
+`ida.plugins`): a `DecomposerProvider`, or a class / callable built with the task that gives an object with
+`program(question, depth)` and `overseer(answerer_version)` (`failures` is optional).
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from decomposition import Program, recursive_program
+from ida.plugins import Registry, require_callable, require_methods
 from ida.tasks import Question, Task
 
 if TYPE_CHECKING:
@@ -69,20 +75,46 @@ class TaskDecomposer:
         self.task, self.failures = task, {}
 
     def program(self, question: Question, depth: int = 1) -> Program:
-        expand = lambda item: self.task.decompose(item) if isinstance(item, Question) else None  # noqa: E731
-        return recursive_program(self.task.decompose(question), expand, depth)
+        expand = lambda item: h_program(self.task, item) if isinstance(item, Question) else None  # noqa: E731
+        return recursive_program(h_program(self.task, question), expand, depth)
 
     def overseer(self, answerer_version: str) -> str:
         return "H:program"
 
 
-class DirectDecomposer:
-    """No decomposition. The student is asked in the task's own prompt format; an LLM gets `llm_text`."""
+def h_program(task: Task, question: Question) -> Program:
+    """The task's H program for `question`, guarded: calling `decompose` happens inside the program, and a batch
+    that is not a list of `Question`s raises there, so the executor fails only this graph, with the reason."""
+    name = getattr(task, "name", type(task).__name__)
+    program = task.decompose(question)
+    if not hasattr(program, "send"):  # H answered without decomposing: `decompose` returned, did not yield
+        if isinstance(program, str):
+            return program
+        raise TypeError(f"H of task {name!r} returned a {type(program).__name__}, not a generator or a str")
+    answers = None
+    while True:
+        try:
+            batch = program.send(answers)
+        except StopIteration as stop:
+            return stop.value
+        if not isinstance(batch, (list, tuple)):
+            raise TypeError(f"H of task {name!r} yielded a {type(batch).__name__}, not a list of Questions")
+        odd = [item for item in batch if not isinstance(item, Question)]
+        if odd:
+            raise TypeError(f"H of task {name!r} yielded a {type(odd[0]).__name__} ({odd[0]!r:.40}), not a Question")
+        answers = yield batch
 
-    def __init__(self, student: bool) -> None:
-        self.student, self.failures = student, {}
+
+class DirectDecomposer:
+    """No decomposition. The student is asked in the task's own prompt format; an LLM gets `llm_text`. With
+    `leaves_of` (a task; `amplify.leaves_by_h`), questions its H answers without subquestions get H's answer."""
+
+    def __init__(self, student: bool, leaves_of: Task | None = None) -> None:
+        self.student, self.failures, self.leaves_of = student, {}, leaves_of
 
     def program(self, question: Question, depth: int = 1) -> Program:
+        if self.leaves_of is not None:
+            return _leaf_or_ask(self.leaves_of, question)
         if self.student:
             return _ask(question)
         from decomposition.decomposers import DirectDecomposer as Direct
@@ -114,6 +146,15 @@ class LLMPlanDecomposer:
 
     def overseer(self, answerer_version: str) -> str:
         return f"H:llm:{answerer_version}"
+
+
+def _leaf_or_ask(task: Task, q: Question) -> Program:
+    """H's own answer when H answers `q` without subquestions (a leaf), else the answerer's direct answer."""
+    try:
+        next(task.decompose(q))
+    except StopIteration as stop:
+        return stop.value
+    return (yield from _ask(q))
 
 
 def _ask(q: Question) -> Program:
@@ -172,21 +213,47 @@ class DecomposerProvider:
 
 
 DECOMPOSERS: dict[str, DecomposerProvider] = {}
+FIELD = "amplify.decomposer"
+DECOMPOSER_METHODS = ("program", "overseer")
 
 
-def register_decomposer(name: str, provider: DecomposerProvider) -> None:
-    DECOMPOSERS[name] = provider
+def adapt_decomposer(obj: Any, where: str) -> DecomposerProvider:
+    """A `DecomposerProvider` as it is; a class or factory (called with the task) wrapped into one."""
+    if isinstance(obj, DecomposerProvider):
+        return obj
+    if inspect.isclass(obj):
+        require_methods(obj, DECOMPOSER_METHODS, FIELD, "decomposer class")
+    require_callable(obj, where, "the decomposer")
+    # checked before the run by building one for the run's task (a factory's result is known only then)
+    return DecomposerProvider(build=lambda cfg, task, answerer: _checked(obj(task)),
+                              check=lambda config, task: _checked(obj(task)) and None)
+
+
+def _checked(decomposer: Any) -> Decomposer:
+    require_methods(decomposer, DECOMPOSER_METHODS, FIELD, "decomposer")
+    if not isinstance(getattr(decomposer, "failures", None), dict):
+        decomposer.failures = {}
+    return decomposer
+
+
+DECOMPOSER_REGISTRY: Registry[DecomposerProvider] = Registry("decomposer", FIELD, "ida.decomposers",
+                                                             entries=DECOMPOSERS, adapt=adapt_decomposer)
+
+
+def register_decomposer(name: str, provider: DecomposerProvider | Any) -> None:
+    """Make `provider` (a `DecomposerProvider`, or a decomposer class / factory) known as `amplify.decomposer`."""
+    DECOMPOSER_REGISTRY.register(name, adapt_decomposer(provider, f"decomposer {name!r}"))
 
 
 def decomposer_provider(name: str) -> DecomposerProvider:
-    if name not in DECOMPOSERS:
-        raise ValueError(f"amplify.decomposer: unknown decomposer {name!r}; known: {', '.join(sorted(DECOMPOSERS))}")
-    return DECOMPOSERS[name]
+    """The provider of `name`: registered, an `ida.decomposers` entry point, or `module:attr` (PluginError else)."""
+    return DECOMPOSER_REGISTRY.get(name)
 
 
 register_decomposer("task", DecomposerProvider(build=lambda cfg, task, answerer: TaskDecomposer(task),
                                                check=_check_task))
-register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answerer: DirectDecomposer(answerer.student)))
+register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answerer: DirectDecomposer(
+    answerer.student, task if cfg.leaves_by_h else None)))
 register_decomposer("llm", DecomposerProvider(build=lambda cfg, task, answerer: LLMPlanDecomposer(cfg),
                                               check=_check_llm))
 register_decomposer("human", DecomposerProvider(build=_human, check=_check_human))

@@ -19,8 +19,8 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+import ida
 from ida.cli.safety import approve, check_mlflow, compare, finish_safety, print_safety
-from ida.config import ConfigError, load_config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.")
 # Piped output has no width to follow; the per-cycle table needs ~120 columns.
@@ -39,16 +39,14 @@ def run(
         "When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3)."))] = False,
 ) -> None:
     """Start a new run and carry it through every cycle."""
-    from ida.run import start_run
-
     try:
-        cfg = load_config(config, overrides or [])
-    except (ConfigError, FileNotFoundError) as err:
+        cfg = ida.load_config(config, overrides or [])
+    except (ida.ConfigError, FileNotFoundError) as err:
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
     check_mlflow(console, cfg)
     try:
-        started = start_run(cfg, run_dir, _progress(quiet))
+        started = ida.start_run(cfg, run_dir, _progress(quiet))
     except ValueError as err:  # the task or the amplifier cannot run this config (checked before any work)
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
@@ -65,14 +63,13 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
                "When a tripwire pauses the run, wait for the sign-off instead of exiting (code "
                "3)."))] = False) -> None:
     """Continue a run from its last finished phase."""
-    from ida.run import open_run
     from ida.safety import apply_resume_overrides
 
     try:
         if overrides:
             apply_resume_overrides(run_dir, overrides)
-        opened = open_run(run_dir, _progress(quiet))
-    except (FileNotFoundError, ConfigError) as err:
+        opened = ida.open_run(run_dir, _progress(quiet))
+    except (FileNotFoundError, ValueError) as err:  # ConfigError, or a plug-in that no longer imports or checks
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
     check_mlflow(console, opened.config)
@@ -84,12 +81,12 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
 def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
            as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
     """Print the per-cycle capability table (or JSON) and write capability.png."""
-    from ida.reporting.capability import build_report, capability_table, plot_capability
+    from ida.reporting.capability import capability_table, plot_capability
     from ida.reporting.html import write_html_report
 
     try:
-        data = build_report(run_dir)
-    except FileNotFoundError as err:
+        data = ida.report(run_dir)
+    except (FileNotFoundError, ida.ConfigError) as err:  # ConfigError: e.g. its plug-in no longer imports
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
     if data["cycles"]:
@@ -108,15 +105,14 @@ def _progress(quiet: bool):
 
 
 def _finish(opened, wait: bool = False) -> None:
-    from ida.cycle import execute
-    from ida.reporting.capability import build_report, capability_table, plot_capability
+    from ida.reporting.capability import capability_table, plot_capability
 
     try:
-        status = execute(opened, wait=wait)
-    except ConfigError as err:  # config.yaml's safety section differs from the one the run started with
+        status = ida.execute(opened, wait=wait)
+    except ida.ConfigError as err:  # config.yaml's safety section differs from the one the run started with
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None
-    data = build_report(opened.dir)
+    data = ida.report(opened.dir)
     if opened.config.tracking.plot and data["cycles"]:
         console.print(f"capability plot: {plot_capability(data, opened.dir / 'capability.png')}")
     console.print(capability_table(data))

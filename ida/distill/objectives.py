@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 IGNORE_INDEX = -100
-ObjectiveName = Literal["sft", "kd", "on_policy"]
+ObjectiveName = Literal["sft", "kd", "on_policy"]  # the built-in ones; `ida.distill.registry` has them all
 OBJECTIVE_NAMES: tuple[str, ...] = get_args(ObjectiveName)
 TEACHER_LOGP_FLOOR = -100.0
 
@@ -234,15 +234,17 @@ class ObjectiveWeights:
     weights: Mapping[str, float]
 
     def __post_init__(self) -> None:
-        unknown = set(self.weights) - set(OBJECTIVE_NAMES)
+        from ida.distill.registry import OBJECTIVE_REGISTRY
+
+        unknown = sorted(name for name in self.weights if name not in OBJECTIVE_REGISTRY and ":" not in name)
         if unknown:
-            raise ValueError(f"unknown objectives {sorted(unknown)}; choose from {OBJECTIVE_NAMES}")
+            raise ValueError(f"unknown objectives {unknown}; choose from {OBJECTIVE_REGISTRY.names()}")
         bad = {k: w for k, w in self.weights.items() if not (math.isfinite(w) and w >= 0)}
         if bad or not any(w > 0 for w in self.weights.values()):
             raise ValueError(f"weights must be finite, >= 0 and not all 0; got {dict(self.weights)}")
 
     @classmethod
-    def single(cls, name: ObjectiveName) -> ObjectiveWeights:
+    def single(cls, name: str) -> ObjectiveWeights:
         return cls({name: 1.0})
 
     @property

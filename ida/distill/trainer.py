@@ -30,8 +30,9 @@ from ida.config import DistillConfig, LoraConfig
 from ida.distill.batching import StepSampler, lengths, split_micro
 from ida.distill.data import IGNORE, Example, tokenize
 from ida.distill.objectives import (ObjectiveWeights, count_answer_tokens, kd_loss, kd_loss_topk, on_policy_full_loss,
-                                    on_policy_loss, sampled_token_logprobs, sft_loss)
+                                    on_policy_loss, sampled_token_logprobs)
 from ida.distill.on_policy import sample_micro_batches
+from ida.distill.registry import objective_provider
 from ida.distill.teachers import KDTargets, teacher_logits_on_samples, teacher_sampled_logprobs
 from ida.models.generation import pad_id
 
@@ -62,7 +63,7 @@ def objective_weights(cfg: DistillConfig) -> ObjectiveWeights:
 
 
 def needs_teacher(cfg: DistillConfig) -> bool:
-    return bool({"kd", "on_policy"} & set(objective_weights(cfg).active))
+    return any(objective_provider(name).needs_teacher for name in objective_weights(cfg).active)
 
 
 def train(model, tokenizer, examples: list[Example], cfg: DistillConfig, seed: int, steps: int | None = None,
@@ -106,6 +107,10 @@ class _Loop:
                  accelerator: Accelerator, teacher):
         self.cfg, self.weights, self.seed, self.acc, self.tokenizer = cfg, weights, seed, accelerator, tokenizer
         self.active = set(weights.active)
+        streams = {name: objective_provider(name).stream for name in self.active}
+        self.data_names = {name for name, stream in streams.items() if stream in ("data", "kd")}  # on the rows
+        self.sample_names = {name for name, stream in streams.items() if stream == "samples"}  # on samples
+        self.uses_kd = "kd" in streams.values()
         self.max_length = model.config.n_positions
         self.data = tokenize(examples, tokenizer, self.max_length)
         self.lengths_N = lengths(self.data)
@@ -140,7 +145,7 @@ class _Loop:
         self.max_new_tokens = min(self.cfg.on_policy.max_new_tokens or longest,
                                   self.max_length - max(len(p) for p in self.prompts))
         self.kd = None
-        if "kd" in self.active:
+        if self.uses_kd:
             answers = [row[row != IGNORE].tolist() for row in self.data.labels_N_T]
             self.kd = KDTargets(self.teacher, self.teacher_prompts, answers, pad_id(self.tokenizer), self.max_length,
                                 self.cfg.kd.temperature, self.cfg.kd.top_k, self.acc.device, self.acc.autocast)
@@ -150,13 +155,14 @@ class _Loop:
         index_B = self.sampler.next()
         micro = split_micro(index_B, self.lengths_N, cfg.grad_accum, acc.process_index, acc.num_processes)
         n_totals: dict[str, torch.Tensor] = {}
-        if self.active & {"sft", "kd"}:
+        if self.data_names:
             n_data = count_answer_tokens(self.data.labels_N_T[index_B]).to(acc.device)  # every rank: same step
-            n_totals.update({name: n_data for name in self.active & {"sft", "kd"}})
-        samples = self._sample(index_B, step) if "on_policy" in self.active else []
+            n_totals.update({name: n_data for name in self.data_names})
+        samples = self._sample(index_B, step) if self.sample_names else []
         if samples:
             n_on = torch.tensor(sum(s.n_tokens for s in samples), device=acc.device)
-            n_totals["on_policy"] = acc.reduce(n_on, "sum") if acc.num_processes > 1 else n_on
+            n_on = acc.reduce(n_on, "sum") if acc.num_processes > 1 else n_on
+            n_totals.update({name: n_on for name in self.sample_names})
         sums: dict[str, float] = defaultdict(float)
         n_micro = max(len(micro), len(samples))
         for i in range(n_micro):
@@ -168,7 +174,7 @@ class _Loop:
                     raise DistillationError(f"loss became {loss.item()} at step {step}; stopping, nothing promoted")
                 acc.backward(loss)
             for name, part in parts.items():
-                value = part.reverse_kl_sum if name == "on_policy" else part.sum_loss
+                value = part[2] if name in self.sample_names else part[0]  # on_policy logs its reverse KL
                 sums[name] += float(value.detach()) / max(int(n_totals[name]), 1)
         if cfg.max_grad_norm is not None:
             norm = acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
@@ -182,17 +188,18 @@ class _Loop:
 
     def _parts(self, rows, sample) -> dict[str, tuple]:
         parts, device = {}, self.acc.device
-        if rows is not None and len(rows) and self.active & {"sft", "kd"}:
+        if rows is not None and len(rows) and self.data_names:
             batch = {k: v.to(device) for k, v in self.data.batch(rows).items()}
             logits_B_T_V = self._forward(batch)
-            if "sft" in self.active:
-                parts["sft"] = sft_loss(logits_B_T_V, batch["labels"])
-            if "kd" in self.active:
-                parts["kd"] = self._kd(logits_B_T_V, rows, batch["labels"])
+            for name in self.data_names:
+                provider = objective_provider(name)
+                parts[name] = (self._kd(logits_B_T_V, rows, batch["labels"]) if provider.stream == "kd"
+                               else provider.loss(logits_B_T_V, batch["labels"]))
         if sample is not None:
             student = {k: v.to(device) for k, v in sample.student.items()}
             teacher = {k: v.to(device) for k, v in sample.teacher.items()}
-            parts["on_policy"] = self._on_policy(student, teacher)
+            on_policy = self._on_policy(student, teacher)
+            parts.update({name: on_policy for name in self.sample_names})
         for name in self.active - set(parts):  # this rank has no rows of that stream in this micro-batch
             zero = torch.zeros((), device=device)
             parts[name] = (zero, zero, zero)

@@ -78,6 +78,12 @@ class LocalModel:
                         seed=seed, batch_size=self.batch_size)
 
 
+def use_threads(threads: int | None) -> None:
+    """Set torch's intra-op threads for this process (None: leave torch's default)."""
+    if threads is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 HASHED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 
 

@@ -4,17 +4,23 @@ checks the section before any work (raising `ValueError` that names the field).
 
     register_answerer("mine", AnswererProvider(build=lambda cfg, student: MyAnswerer(cfg)))
     answerer = answerer_provider("openai").build(cfg.amplify.answerer, student)
+
+`amplify.answerer.kind` may also name an `ida.answerers` entry point or an import path `module:attr` (see
+`ida.plugins`): an `AnswererProvider`, or a class / callable built with `amplify.answerer.params` as keyword
+arguments that gives an object with `answer(prompts) -> list[Answer]` (`version`, `usage` and `close()` are
+optional: the class name, None and nothing to release by default).
 """
 
 from __future__ import annotations
 
-import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from ida.config import AnswererConfig
 from ida.models.base import Answer, Answerer
+from ida.plugins import PluginError, Registry, import_object, require_callable, require_methods
 
 
 @runtime_checkable
@@ -47,25 +53,49 @@ class AnswererProvider:
 
 
 ANSWERERS: dict[str, AnswererProvider] = {}
+FIELD = "amplify.answerer.kind"
 
 
-def register_answerer(name: str, provider: AnswererProvider) -> None:
-    ANSWERERS[name] = provider
+def adapt_answerer(obj: Any, where: str) -> AnswererProvider:
+    """An `AnswererProvider` as it is; a class or factory wrapped into one (its answerers checked when built)."""
+    if isinstance(obj, AnswererProvider):
+        return obj
+    if inspect.isclass(obj):
+        require_methods(obj, ["answer"], FIELD, "answerer class")
+    require_callable(obj, where, "the answerer")
+    return AnswererProvider(build=lambda cfg, student: managed(obj(**cfg.params), where))
+
+
+def managed(answerer: Any, where: str) -> ManagedAnswerer:
+    """`answerer` with the optional parts of `ManagedAnswerer` filled in (version, usage, close)."""
+    require_methods(answerer, ["answer"], FIELD, "answerer")
+    for attr, default in (("version", type(answerer).__name__), ("usage", None)):
+        if not hasattr(answerer, attr):
+            setattr(answerer, attr, default)
+    if not callable(getattr(answerer, "close", None)):
+        answerer.close = lambda: None
+    return answerer
+
+
+ANSWERER_REGISTRY: Registry[AnswererProvider] = Registry("answerer", FIELD, "ida.answerers", entries=ANSWERERS,
+                                                         adapt=adapt_answerer)
+
+
+def register_answerer(name: str, provider: AnswererProvider | Any) -> None:
+    """Make `provider` (an `AnswererProvider`, or an answerer class / factory) known as `amplify.answerer.kind`."""
+    ANSWERER_REGISTRY.register(name, adapt_answerer(provider, f"answerer {name!r}"))
 
 
 def answerer_provider(name: str) -> AnswererProvider:
-    if name not in ANSWERERS:
-        raise ValueError(f"amplify.answerer.kind: unknown answerer {name!r}; known: {', '.join(sorted(ANSWERERS))}")
-    return ANSWERERS[name]
+    """The provider of `name`: registered, an `ida.answerers` entry point, or `module:attr` (PluginError else)."""
+    return ANSWERER_REGISTRY.get(name)
 
 
 def import_path(path: str, field: str) -> Any:
     """The object at `module:attr`, or a ValueError naming the config `field`."""
-    module, _, attr = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError, ValueError) as err:
-        raise ValueError(f"{field}: cannot import {path!r} ({err})") from None
+    if ":" not in path:
+        raise PluginError(f"{field}: {path!r} is not of the form module:attr")
+    return import_object(path, field)
 
 
 def _openai(cfg: AnswererConfig, student: Answerer) -> ManagedAnswerer:

@@ -9,8 +9,9 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from ida.evaluate import frontier_record
 from ida.reporting.format import pct
-from ida.run import BASELINE_CYCLE, read_run
+from ida.run import BASELINE_CYCLE, build_task, read_run
 
 
 def build_report(run_dir: Path) -> dict[str, Any]:
@@ -24,7 +25,8 @@ def build_report(run_dir: Path) -> dict[str, Any]:
             phases.setdefault(p["cycle"], {})[p["phase"]] = p["result"]
     finally:
         run.store.close()
-    cycles = []
+    cycles: list[dict[str, Any]] = []
+    trained = _trained_max(run.config)
     for index in sorted(c for c in phases if c != BASELINE_CYCLE):
         done = phases[index]
         if "evaluate" not in done:
@@ -33,6 +35,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
             "index": index,
             "student": metrics.get(index, {}).get("student", {}),
             "amplified": metrics.get(index, {}).get("amplified", {}),
+            "frontier": _frontier(metrics.get(index, {}), cycles, trained, run.config.eval.frontier_threshold),
             "train_examples": done["distill"]["train_examples"],
             "train_steps": done["distill"]["train_steps"],
             "seconds": round(sum(r.get("seconds", 0.0) for r in done.values()), 3),
@@ -43,6 +46,25 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         "train_steps": baseline_phase["train_steps"]}
     return {"run_id": run.id, "task": info["task"], "status": info["status"], "cycles": cycles,
             "baseline": baseline}
+
+
+def _trained_max(config: Any) -> int | None:
+    """The hardest difficulty the task trains on (addition evaluates beyond it); None when the task cannot be
+    built here (e.g. a qa file that moved). Builds the task only: no model is loaded."""
+    try:
+        task = build_task(config)
+    except (ValueError, OSError):
+        return None
+    return max(getattr(task, "train_difficulties", task.difficulties)(), default=None)
+
+
+def _frontier(metrics: dict, earlier: list[dict], trained: int | None, threshold: float) -> dict[str, float]:
+    """The cycle's frontier as its monitor phase stored it; recomputed from the accuracies when the run has no
+    frontier monitor yet (change against the previous cycle; cycle 1 against M_0's frontier, taken as 0)."""
+    if "frontier" in metrics:
+        return metrics["frontier"]
+    before = int(earlier[-1]["frontier"]["student"]) if earlier else 0
+    return frontier_record(metrics.get("student", {}), metrics.get("amplified", {}), before, trained, threshold)
 
 
 def difficulties(report: dict[str, Any]) -> list[str]:
@@ -59,18 +81,39 @@ def capability_table(report: dict[str, Any]) -> Table:
     table.add_column("cycle", justify="right", min_width=8, no_wrap=True)
     for k in keys:
         table.add_column(f"d={k}", justify="center", no_wrap=True)
+    table.add_column("frontier", justify="center", no_wrap=True)
     table.add_column("steps", justify="right")
     table.add_column("s", justify="right")
     for c in report["cycles"]:
         cells = [f"{pct(c['student'].get(k))}/{pct(c['amplified'].get(k))}" for k in keys]
-        table.add_row(str(c["index"]), *cells, str(c["train_steps"]), f"{c['seconds']:.0f}")
+        table.add_row(str(c["index"]), *cells, _frontier_cell(c["frontier"]), str(c["train_steps"]),
+                      f"{c['seconds']:.0f}")
     if report["baseline"]:
         b = report["baseline"]
-        table.add_row("baseline", *[pct(b["supervised"].get(k)) for k in keys],
+        table.add_row("baseline", *[pct(b["supervised"].get(k)) for k in keys], "",
                       str(b["train_steps"]), "", style="italic")
-    table.caption = ("cells: student/Amp(H, student) accuracy in % on the eval questions; "
+    table.caption = ("cells: student/Amp(H, student) accuracy in % on the eval questions; frontier: largest "
+                     "difficulty at >= 90% (student/Amp, change since the previous cycle); "
                      "baseline: supervised on true answers")
     return table
+
+
+def _frontier_cell(f: dict[str, float]) -> str:
+    amp = f"/{f['amplified']:.0f}" if "amplified" in f else ""
+    change = f" ({f['change']:+.0f})" if "change" in f else ""
+    return f"{f['student']:.0f}{amp}{change}"
+
+
+def _plot_frontier(ax: Any, report: dict[str, Any]) -> None:
+    """The frontier per cycle (student solid, Amp dotted) on a right-hand axis of difficulties."""
+    xs = [c["index"] for c in report["cycles"]]
+    ax.step(xs, [c["frontier"]["student"] for c in report["cycles"]], where="mid", color="crimson", linewidth=1.6,
+            label="frontier M_n")
+    ax.step(xs, [c["frontier"].get("amplified", float("nan")) for c in report["cycles"]], where="mid",
+            color="crimson", linestyle=":", linewidth=1.2, label="frontier Amp(M_n)")
+    ax.set_ylabel("frontier (difficulty at >= 90%)", color="crimson", fontsize=8)
+    ax.set_ylim(0, max([int(k) for k in difficulties(report)] or [1]) + 0.5)
+    ax.legend(fontsize=7, loc="upper left")
 
 
 def plot_capability(report: dict[str, Any], path: Path) -> Path:
@@ -94,6 +137,7 @@ def plot_capability(report: dict[str, Any], path: Path) -> Path:
     ax.set_title(f"{report['task']}: student capability per difficulty (dashed: supervised baseline)", fontsize=10)
     ax.set_xticks(xs)
     ax.legend(ncol=2, fontsize=7, loc="lower right")
+    _plot_frontier(ax.twinx(), report)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -1,77 +1,78 @@
-"""The `human` review policy: a cycle's sampled examples go to the review queue, overseers judge them in the
+"""The `human` review policy: a cycle's sampled items go to the review queue, overseers judge them in the
 browser (`ida review RUN_DIR`), and their verdicts decide the training targets.
 
-Accept keeps the amplified answer, edit replaces it by the overseer's answer, reject leaves the example out. With
-two verdicts (the overlap slice) a reject wins over an edit, and an edit over an accept. Examples without a verdict
-when the phase ends (not sampled, or still open with `wait: false`) follow `review.unreviewed`.
+What is queued (`review.unit`: whole examples, node items per memo key, or both) and in which order
+(`review.sampling`) is planned by `ida.review.outcome.plan_review`; the queue serves items in that order.
+Accept keeps the amplified answer, edit replaces it by the overseer's answer, reject leaves the example out; a
+node edit or reject propagates to every graph that used the subanswer. With two verdicts on one item (the
+overlap slice) a reject wins over an edit, and an edit over an accept. Examples without a verdict when the phase
+ends (not sampled, or still open with `wait: false`) follow `review.unreviewed`.
 
 Enqueueing is idempotent and the sample is seeded, so a resumed review phase waits for the same items.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 
-from ida.amplify.examples import is_usable
 from ida.config import ReviewConfig
 from ida.progress import RunProgress
-from ida.review.policies import Review
+from ida.review.outcome import RANK, UNREVIEWED, NodeVerdict, plan_review, settle
+from ida.review.policies import Review, ReviewRequest
 from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
-from ida.store import ExampleRow, Store
+from ida.store import Store
 
-UNREVIEWED = "unreviewed"  # the reviewer name on examples trained on without a verdict (unreviewed: include)
-_RANK = {"accept": 0, "edit": 1, "reject": 2}
+__all__ = ["UNREVIEWED", "combine", "combine_nodes", "human_review"]
 
 
-def sample_for_review(rows: list[ExampleRow], cfg: ReviewConfig, seed: int) -> list[ExampleRow]:
-    """The usable examples that go to people: a seeded `sample_rate` share, at most `quota`."""
-    rng = random.Random(seed)
-    sampled = [r for r in rows if is_usable(r.answer) and rng.random() < cfg.sample_rate]
-    return sampled if cfg.quota is None else sampled[:cfg.quota]
+def _strictest(verdicts: list[dict]) -> tuple[dict, str, str]:
+    """(the strictest verdict, all reviewers, all comments) of one item's verdicts."""
+    worst = max(verdicts, key=lambda v: RANK[v["verdict"]])
+    return worst, "+".join(v["user"] for v in verdicts), " | ".join(v["comment"] for v in verdicts if v["comment"])
 
 
 def combine(verdicts: list[dict]) -> dict[str, Review]:
     """One `Review` per question from its whole-example verdicts (reject > edit > accept)."""
     by_question: dict[str, list[dict]] = {}
     for v in verdicts:
-        if v["node"] == WHOLE_EXAMPLE:
+        if v["node"] == WHOLE_EXAMPLE and v.get("key") is None:
             by_question.setdefault(v["question_id"], []).append(v)
     out = {}
     for qid, vs in by_question.items():
-        worst = max(vs, key=lambda v: _RANK[v["verdict"]])
-        comment = " | ".join(v["comment"] for v in vs if v["comment"])
-        out[qid] = Review(qid, worst["verdict"], worst["target"], "+".join(v["user"] for v in vs), comment)
+        worst, users, comment = _strictest(vs)
+        out[qid] = Review(qid, worst["verdict"], worst["target"], users, comment)
     return out
 
 
-def human_review(store: Store, run_id: str, cycle: int, rows: list[ExampleRow], cfg: ReviewConfig, seed: int,
-                 progress: RunProgress, app_hint: str,
+def combine_nodes(verdicts: list[dict]) -> dict[str, NodeVerdict]:
+    """One `NodeVerdict` per memo key from its node items' verdicts (reject > edit > accept)."""
+    by_key: dict[str, list[dict]] = {}
+    for v in verdicts:
+        if v.get("key") is not None:
+            by_key.setdefault(v["key"], []).append(v)
+    out = {}
+    for key, vs in by_key.items():
+        worst, users, comment = _strictest(vs)
+        out[key] = NodeVerdict(key, worst["verdict"], worst["target"], users, comment)
+    return out
+
+
+def human_review(request: ReviewRequest, cfg: ReviewConfig,
                  sleep: Callable[[float], None] = time.sleep) -> tuple[list[Review], dict]:
     """Queue the sample, wait for its verdicts if `cfg.wait`, and return one `Review` per example that is
-    trained on or rejected, plus counts for the phase result."""
+    trained on or rejected, plus the phase result's record."""
+    store, run_id, cycle = request.store, request.run_id, request.cycle
     queue = ReviewQueue(store, cfg.lease_minutes)
-    sampled = sample_for_review(rows, cfg, seed)
-    queue.enqueue(run_id, cycle, [(r.question_id, WHOLE_EXAMPLE) for r in sampled], cfg.overlap, seed)
+    plan = plan_review(request, cfg)
+    keys = plan.queue_keys()
+    queue.enqueue(run_id, cycle, keys, cfg.overlap, request.seed)
     if cfg.wait:
-        _wait(queue, store, run_id, cycle, cfg.poll_seconds, progress, app_hint, sleep)
-    judged = combine(queue.verdicts(cycle=cycle))
-    reviews, unreviewed = [], 0
-    for r in rows:
-        if not is_usable(r.answer):
-            continue
-        review = judged.get(r.question_id)
-        if review is not None:
-            target = r.answer if review.verdict == "accept" else review.target
-            reviews.append(Review(review.question_id, review.verdict, target, review.reviewer, review.comment))
-            continue
-        unreviewed += 1
-        if cfg.unreviewed == "include":
-            reviews.append(Review(r.question_id, "accept", r.answer, UNREVIEWED))
+        _wait(queue, store, run_id, cycle, cfg.poll_seconds, request.progress, request.app_hint, sleep)
+    verdicts = queue.verdicts(cycle=cycle)
+    reviews, record = settle(request, cfg, plan, combine(verdicts), combine_nodes(verdicts))
     done, wanted = queue.progress(run_id, cycle)
-    return reviews, {"queued": len(sampled), "human_verdicts": done, "verdicts_wanted": wanted,
-                     "unreviewed": unreviewed, "unreviewed_rule": cfg.unreviewed}
+    return reviews, {"queued": len(keys), "human_verdicts": done, "verdicts_wanted": wanted, **record}
 
 
 def _wait(queue: ReviewQueue, store: Store, run_id: str, cycle: int, poll: float, progress: RunProgress,

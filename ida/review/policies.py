@@ -3,12 +3,20 @@
 
 - `none`: every usable example is accepted as it is.
 - `simulated`: an overseer program that knows the true answers accepts right targets and rejects wrong ones,
-  but gives the wrong verdict with probability `error_rate` (research on how oversight errors propagate).
+  but gives the wrong verdict with probability `error_rate` (research on how oversight errors propagate). It
+  reviews the items `review.unit` / `review.sampling` / `review.sample_rate` choose (`ida.review.outcome`); a
+  node item is judged against the task's true answer of the subquestion: a wrong subanswer is edited to the
+  truth (and propagates), a right one accepted; a flipped verdict rejects a right one or accepts a wrong one.
 - `human`: overseers in the browser (`ida.review.human`).
+
+`review.policy` may also name an `ida.review_policies` entry point or an import path `module:attr` (see
+`ida.plugins`): a class or factory called with the `review` config section that gives an object with
+`review(request) -> (reviews, counts)`.
 """
 
 from __future__ import annotations
 
+import inspect
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,24 +25,30 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from ida.amplify.examples import is_usable
 from ida.config import ReviewConfig
 from ida.evaluate import is_right
+from ida.plugins import Registry, require_callable, require_methods
 from ida.store import ExampleRow, Store
 from ida.tasks import Question, Task
 
 if TYPE_CHECKING:
+    from decomposition import Answerer, Program
     from ida.progress import RunProgress
+    from ida.review.nodes import NodeItem
+    from ida.review.outcome import NodeVerdict
 
 Verdict = Literal["accept", "edit", "reject"]
 
 
 @dataclass(frozen=True)
 class Review:
-    """An overseer's verdict on one example; for `edit`, `target` is the corrected answer."""
+    """An overseer's verdict on one example; for `edit`, `target` is the corrected answer. `graph` is the
+    recomposed graph (JSON) when a node verdict changed the target (see `ida.review.propagate`)."""
 
     question_id: str
     verdict: Verdict
     target: str | None
     reviewer: str
     comment: str = ""
+    graph: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,8 @@ class ReviewRequest:
     seed: int
     progress: RunProgress
     app_hint: str  # the command that opens the oversight app on this run
+    programs: Callable[[Question], Program] | None = None  # the decomposer's program per question (default H)
+    fallback: Callable[[str], Answerer | None] | None = None  # model version -> who answers a new subquestion
 
 
 class ReviewPolicy(Protocol):
@@ -85,8 +101,34 @@ class ProgramReview:
         self.cfg = cfg
 
     def review(self, request: ReviewRequest) -> tuple[list[Review], dict[str, Any]]:
-        items = [(request.questions[r.question_id], r.answer) for r in request.rows]
-        return review_examples(items, request.task, self.cfg, request.seed), {}
+        if self.cfg.policy == "none":
+            items = [(request.questions[r.question_id], r.answer) for r in request.rows]
+            return review_examples(items, request.task, self.cfg, request.seed), {}
+        return simulated_review(request, self.cfg)
+
+
+def simulated_review(request: ReviewRequest, cfg: ReviewConfig) -> tuple[list[Review], dict[str, Any]]:
+    """The simulated overseer on the sampled examples and node items (see the module docstring)."""
+    from ida.review.outcome import NodeVerdict, judge_nodes, plan_review, settle, truth
+
+    plan = plan_review(request, cfg)
+    rng = random.Random(request.seed)
+    items = [(request.questions[r.question_id], r.answer) for r in plan.examples]
+    examples = {r.question_id: r for r in review_examples(items, request.task, cfg, request.seed)}
+
+    def judge(sub: Question, item: NodeItem) -> NodeVerdict | None:
+        true = truth(request.task, sub)
+        if true is None:
+            return None  # nothing to check it against: left unreviewed
+        actually_right = is_right(request.task, sub, item.answer)
+        right = not actually_right if rng.random() < cfg.error_rate else actually_right
+        if right:
+            return NodeVerdict(item.key, "accept", None, "simulated")
+        if not actually_right:
+            return NodeVerdict(item.key, "edit", true, "simulated")
+        return NodeVerdict(item.key, "reject", None, "simulated")
+
+    return settle(request, cfg, plan, examples, judge_nodes(plan, request, judge))
 
 
 class HumanReview:
@@ -98,19 +140,32 @@ class HumanReview:
     def review(self, request: ReviewRequest) -> tuple[list[Review], dict[str, Any]]:
         from ida.review.human import human_review
 
-        return human_review(request.store, request.run_id, request.cycle, request.rows, self.cfg, request.seed,
-                            request.progress, app_hint=request.app_hint)
+        return human_review(request, self.cfg)
 
 
 REVIEW_POLICIES: dict[str, Callable[[ReviewConfig], ReviewPolicy]] = {
     "none": ProgramReview, "simulated": ProgramReview, "human": HumanReview}
+FIELD = "review.policy"
+
+
+def adapt_review_policy(obj: Any, where: str) -> Callable[[ReviewConfig], ReviewPolicy]:
+    if inspect.isclass(obj):
+        require_methods(obj, ["review"], FIELD, "review policy class")
+    require_callable(obj, where, "the review policy")
+    return obj
+
+
+REVIEW_POLICY_REGISTRY: Registry[Callable[[ReviewConfig], ReviewPolicy]] = Registry(
+    "review policy", FIELD, "ida.review_policies", entries=REVIEW_POLICIES, adapt=adapt_review_policy)
 
 
 def register_review_policy(name: str, factory: Callable[[ReviewConfig], ReviewPolicy]) -> None:
-    REVIEW_POLICIES[name] = factory
+    """Make `factory` (a class or callable taking the `review` config section) known as `review.policy`."""
+    REVIEW_POLICY_REGISTRY.register(name, adapt_review_policy(factory, f"review policy {name!r}"))
 
 
 def make_review_policy(cfg: ReviewConfig) -> ReviewPolicy:
-    if cfg.policy not in REVIEW_POLICIES:
-        raise ValueError(f"review.policy: unknown policy {cfg.policy!r}; known: {', '.join(sorted(REVIEW_POLICIES))}")
-    return REVIEW_POLICIES[cfg.policy](cfg)
+    """The policy `review.policy` names (registered, an entry point or `module:attr`), built from `cfg`."""
+    policy = REVIEW_POLICY_REGISTRY.get(cfg.policy)(cfg)
+    require_methods(policy, ["review"], FIELD, "review policy")
+    return policy

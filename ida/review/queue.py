@@ -5,7 +5,9 @@ live in the store (`ida.store.review`): every change is one `BEGIN IMMEDIATE` tr
 across processes: an item has at most one live lease, and an expired lease returns its item at the next claim.
 
 An item wants `copies` verdicts (2 for the overlap slice that measures agreement, else 1), each from a different
-overseer, one after the other. Node 0 (the graph's root) stands for the whole example.
+overseer, one after the other. Node 0 (the graph's root) stands for the whole example; a node item (a
+model-answered subquestion) carries its memo key and is stored under the first graph that used it
+(`ida.review.nodes`). Items are claimed newest cycle first, then in their enqueued (sampled) order.
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ class ReviewQueue:
         self.store, self.lease_seconds, self.clock = store, lease_minutes * 60.0, clock
 
     # -- the cycle's side ---------------------------------------------------------------------------------------
-    def enqueue(self, run_id: str, cycle: int, keys: Iterable[tuple[str, int]], overlap: float = 0.0,
+    def enqueue(self, run_id: str, cycle: int, keys: Iterable[tuple], overlap: float = 0.0,
                 seed: int = 0) -> int:
-        """Add (question_id, node) items; a fixed share `overlap` of them wants two verdicts. Idempotent: items
-        already queued keep their state. Returns how many were new."""
-        keys = list(dict.fromkeys(keys))
+        """Add (question_id, node) or (question_id, node, memo key) items, in the order they are to be served:
+        an item's priority is its position (the sampled order, never storage order). A fixed share `overlap` of
+        them wants two verdicts. Idempotent: items already queued keep their state. Returns how many were new."""
+        keys = list(dict.fromkeys(tuple(k) for k in keys))
         twice = set(random.Random(seed).sample(range(len(keys)), round(overlap * len(keys))))
-        items = [(q, n, 2 if i in twice else 1) for i, (q, n) in enumerate(keys)]
+        items = [(k[0], k[1], 2 if i in twice else 1, k[2] if len(k) > 2 else None, float(i))
+                 for i, k in enumerate(keys)]
         return self.store.review_enqueue(run_id, cycle, items, self.clock())
 
     def progress(self, run_id: str, cycle: int) -> tuple[int, int]:

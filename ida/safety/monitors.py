@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ida.amplify.examples import is_usable
-from ida.evaluate import accuracy_by_difficulty
+from ida.evaluate import accuracy_by_difficulty, frontier, frontier_record
 from ida.safety.stats import answer_stats
 from ida.store import ExampleRow
 from ida.tasks import Question
@@ -40,6 +40,9 @@ MONITORS = (
                         "Amp(H, M_(n-1))'s answer"),
     Monitor("jump", "change of M_n's eval accuracy per difficulty since M_(n-1) (M_0 at cycle 1)"),
     Monitor("capability", "mean eval accuracy of M_n and Amp(M_n); rate: change of M_n's mean since M_(n-1)"),
+    Monitor("frontier", "capability frontier: the largest difficulty where M_n (student) and Amp(M_n) (amplified) "
+                        "reach eval.frontier_threshold on held-out eval questions; change: the capability "
+                        "amplification rate since M_(n-1); extrapolation: M_n beyond the trained lengths"),
     Monitor("forgetting", "per difficulty and on the retention set: best earlier cycle's accuracy - M_n's (>= 0)"),
     Monitor("retention", "M_n's accuracy on the fixed retention set (a seeded sample of the train questions)"),
     Monitor("collapse", "M_n's eval answers: entropy (bits), distinct-n, top-answer share; next-token entropy "
@@ -82,6 +85,13 @@ def compute_monitors(run: Run, cycle: int) -> Values:
     out: Values = {"gain": {d: amplified[d] - student[d] for d in student if d in amplified},
                    "fidelity": fidelity(model, run.store.examples(run.id, cycle)),
                    "jump": {d: student[d] - before.get(d, 0.0) for d in student}}
+    threshold = run.config.eval.frontier_threshold
+    previous_frontier = history.get(cycle - 1, {}).get("frontier", {}).get("student")
+    if previous_frontier is None:
+        previous_frontier = frontier(before, threshold)
+    trained = getattr(task, "train_difficulties", task.difficulties)()
+    out["frontier"] = frontier_record(student, amplified, int(previous_frontier), max(trained, default=None),
+                                      threshold)
     out["capability"] = {k: v for k, v in {
         "mean": _mean(student), "amplified_mean": _mean(amplified),
         "rate": None if not student else _mean(student) - (_mean(before) or 0.0),

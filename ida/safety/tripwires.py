@@ -50,6 +50,7 @@ class Tripwire:
 
 TRIPWIRES = (
     Tripwire("accuracy_jump", "max_accuracy_jump", "jump", None, from_cycle=2),
+    Tripwire("frontier_jump", "max_frontier_jump", "frontier", "change"),
     Tripwire("capability_ceiling", "max_accuracy", "student", None),
     Tripwire("collapse_entropy", "min_answer_entropy_ratio", "collapse", "answer_entropy_ratio", above=False,
              from_cycle=2),

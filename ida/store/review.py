@@ -18,7 +18,7 @@ from ida.store.runs import RunTables
 Clock = Callable[[], float]
 
 # A lease with the item it holds: the columns `_lease` reads.
-_LEASES = ("SELECT l.*, i.run_id, i.cycle, i.question_id, i.node FROM leases l"
+_LEASES = ("SELECT l.*, i.run_id, i.cycle, i.question_id, i.node, i.key FROM leases l"
            " JOIN review_items i ON i.id = l.item_id")
 
 
@@ -29,13 +29,15 @@ class LeaseError(RuntimeError):
 class ReviewTables(RunTables):
     """The review queue's rows (a part of `Store`)."""
 
-    def review_enqueue(self, run_id: str, cycle: int, items: list[tuple[str, int, int]], now: float) -> int:
-        """Add (question_id, node, copies) items; items already queued keep their state. Returns how many were
-        new."""
+    def review_enqueue(self, run_id: str, cycle: int, items: list[tuple], now: float) -> int:
+        """Add (question_id, node, copies[, key[, priority]]) items: `key` is a node item's memo key (one item per
+        key and cycle), `priority` its place in the claim order (lower first; default 0). Items already queued
+        keep their state. Returns how many were new."""
+        rows = [(run_id, cycle, *_item(it), now) for it in items]
         with self._transaction() as db:
             before = db.total_changes
-            db.executemany("INSERT OR IGNORE INTO review_items (run_id, cycle, question_id, node, copies, created)"
-                           " VALUES (?, ?, ?, ?, ?, ?)", [(run_id, cycle, q, n, c, now) for q, n, c in items])
+            db.executemany("INSERT OR IGNORE INTO review_items (run_id, cycle, question_id, node, copies, key,"
+                           " priority, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             added = db.total_changes - before
             if added:
                 self.event(run_id, "system", "enqueue", {"cycle": cycle, "items": added})
@@ -62,7 +64,8 @@ class ReviewTables(RunTables):
                 return held
             item = db.execute(
                 "SELECT id, run_id FROM review_items i WHERE lease_id IS NULL AND done < copies AND NOT EXISTS"
-                " (SELECT 1 FROM verdicts v WHERE v.item_id = i.id AND v.user = ?) ORDER BY cycle DESC, id LIMIT 1",
+                " (SELECT 1 FROM verdicts v WHERE v.item_id = i.id AND v.user = ?)"
+                " ORDER BY cycle DESC, priority, id LIMIT 1",
                 (user,)).fetchone()
             if item is None:
                 return None
@@ -177,7 +180,7 @@ class ReviewTables(RunTables):
 
     def review_verdicts(self, user: str | None = None, cycle: int | None = None) -> list[dict[str, Any]]:
         """Verdicts joined with their items, oldest first."""
-        sql = ("SELECT v.*, i.run_id, i.cycle, i.question_id, i.node, i.copies FROM verdicts v"
+        sql = ("SELECT v.*, i.run_id, i.cycle, i.question_id, i.node, i.key, i.copies FROM verdicts v"
                " JOIN review_items i ON i.id = v.item_id WHERE 1 = 1")
         args: list[Any] = []
         if user is not None:
@@ -187,7 +190,9 @@ class ReviewTables(RunTables):
         return self._rows(sql + " ORDER BY v.id", args)
 
     def review_items(self, cycle: int | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM review_items" + (" WHERE cycle = ?" if cycle is not None else "") + " ORDER BY id"
+        """Items (with `key` and `priority`), in claim order within a cycle."""
+        sql = ("SELECT * FROM review_items" + (" WHERE cycle = ?" if cycle is not None else "")
+               + " ORDER BY cycle, priority, id")
         return self._rows(sql, () if cycle is None else (cycle,))
 
     def review_leases(self) -> list[dict[str, Any]]:
@@ -221,4 +226,12 @@ class ReviewTables(RunTables):
 
 def _lease(row: sqlite3.Row) -> Lease:
     return Lease(row["id"], row["item_id"], row["user"], row["claimed"], row["expires"], row["run_id"],
-                 row["cycle"], row["question_id"], row["node"])
+                 row["cycle"], row["question_id"], row["node"], row["key"])
+
+
+def _item(item: tuple) -> tuple[str, int, int, str | None, float]:
+    """(question_id, node, copies, key, priority) with the defaults filled in."""
+    question_id, node, copies, *rest = item
+    key = rest[0] if rest else None
+    priority = float(rest[1]) if len(rest) > 1 else 0.0
+    return question_id, node, copies, key, priority

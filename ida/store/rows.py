@@ -43,6 +43,7 @@ class Lease:
     cycle: int
     question_id: str
     node: int
+    key: str | None = None  # a node item's memo key (`ida.review.nodes.memo_key`); None for a whole example
 
     def seconds_left(self, now: float | None = None) -> float:
         return max(0.0, self.expires - (time.time() if now is None else now))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ida.store.rows import ExampleRow
-from ida.store.schema import SCHEMA
+from ida.store.schema import migrate
 
 
 class RunTables:
@@ -25,7 +25,7 @@ class RunTables:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=30000")
-        self._db.executescript(SCHEMA)
+        migrate(self._db)
 
     def close(self) -> None:
         self._db.close()

@@ -1,7 +1,10 @@
 """Every table of the SQLite store, in one place: a run's results (runs, phases, examples, metrics, the event log),
-its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts), the human-as-H workspaces
-(workspaces, their steps) and the app's accounts (users, failed logins).
-Every statement is `IF NOT EXISTS`, so opening an older store adds the tables it lacks."""
+its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts), the human-as-H workspaces (workspaces, their steps) and the app's
+accounts (users, failed logins).
+Every statement is `IF NOT EXISTS`, so opening an older store adds the tables it lacks; `COLUMNS` are added to
+older tables by `migrate` (then `INDEXES`, which may use them)."""
+
+import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -33,7 +36,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE TABLE IF NOT EXISTS review_items (
   id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, question_id TEXT NOT NULL,
   node INTEGER NOT NULL, copies INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0, lease_id INTEGER,
-  created REAL NOT NULL, UNIQUE (run_id, cycle, question_id, node));
+  created REAL NOT NULL, key TEXT, priority REAL NOT NULL DEFAULT 0, UNIQUE (run_id, cycle, question_id, node));
 CREATE TABLE IF NOT EXISTS leases (
   id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, user TEXT NOT NULL, claimed REAL NOT NULL,
   expires REAL NOT NULL, ended REAL, outcome TEXT);
@@ -43,7 +46,6 @@ CREATE TABLE IF NOT EXISTS verdicts (
   UNIQUE (item_id, user));
 CREATE INDEX IF NOT EXISTS leases_live ON leases (user) WHERE ended IS NULL;
 CREATE INDEX IF NOT EXISTS leases_expiry ON leases (expires) WHERE ended IS NULL;
-CREATE INDEX IF NOT EXISTS review_items_open ON review_items (cycle, id) WHERE lease_id IS NULL AND done < copies;
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, email TEXT UNIQUE, password TEXT, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS login_failures (
@@ -59,3 +61,30 @@ CREATE TABLE IF NOT EXISTS workspace_steps (
   asked TEXT NOT NULL, answer TEXT NOT NULL, answered_by TEXT NOT NULL, user TEXT NOT NULL, ts REAL NOT NULL,
   UNIQUE (workspace_id, position));
 """
+
+# Columns added after a table's first release: (table, column, declaration).
+COLUMNS = (
+    ("review_items", "key", "TEXT"),  # a node item's memo key (model version + prompt); NULL for whole examples
+    ("review_items", "priority", "REAL NOT NULL DEFAULT 0"),  # claim order within a cycle: the sampled order
+)
+
+INDEXES = """
+DROP INDEX IF EXISTS review_items_open;
+CREATE INDEX IF NOT EXISTS review_items_next ON review_items (cycle, priority, id)
+  WHERE lease_id IS NULL AND done < copies;
+CREATE UNIQUE INDEX IF NOT EXISTS review_items_key ON review_items (run_id, cycle, key) WHERE key IS NOT NULL;
+"""
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Create missing tables, add missing `COLUMNS` to older tables, then the indexes."""
+    db.executescript(SCHEMA)
+    for table, column, declaration in COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            try:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            except sqlite3.OperationalError as err:  # another process added it first
+                if "duplicate column" not in str(err):
+                    raise
+    db.executescript(INDEXES)

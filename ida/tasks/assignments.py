@@ -46,7 +46,8 @@ class AssignmentsTask(WorldTask[Assignments, int]):
                            for _ in range(self.n_values))
         self._build()
 
-    def _world_of(self, base: dict[int, int], defs: dict[int, tuple[int, int]], order: tuple[int, ...]) -> Assignments:
+    def _assignments_of(self, base: dict[int, int], defs: dict[int, tuple[int, int]],
+                        order: tuple[int, ...]) -> Assignments:
         level: dict[int, int] = {}
         value: dict[int, int] = {}
 
@@ -79,7 +80,7 @@ class AssignmentsTask(WorldTask[Assignments, int]):
             below = [v for level in levels[:d] for v in level]
             for v in levels[d]:
                 defs[v] = (rng.choice(levels[d - 1]), rng.choice(below))
-        return self._world_of(base, defs, tuple(names))
+        return self._assignments_of(base, defs, tuple(names))
 
     def _facts(self, world: Assignments) -> tuple[str, ...]:
         return tuple(f"v{v} = {world.base[v]}" if v in world.base else f"v{v} = v{world.defs[v][0]} v{world.defs[v][1]}"
@@ -107,7 +108,7 @@ class AssignmentsTask(WorldTask[Assignments, int]):
             order.append(v)
         if not order:
             raise ValueError(f"{self.name}: no facts")
-        return self._world_of(base, defs, tuple(order))
+        return self._assignments_of(base, defs, tuple(order))
 
     def _space(self, world: Assignments) -> list[tuple[str, int]]:
         return [(f"val v{v}", world.level[v]) for v in sorted(world.level)]
@@ -134,6 +135,23 @@ class AssignmentsTask(WorldTask[Assignments, int]):
         if a is None or b is None:
             return UNKNOWN
         return str(self.table[a][b])
+
+    def _evidence(self, world: Assignments, parsed: int) -> list[str]:
+        """The assignments vI depends on (its own first, then breadth first) and the table entries H uses,
+        written `f a b = c` (the table is H's fixed knowledge, never in a context)."""
+        facts, table, seen, queue = [], [], {parsed}, [parsed]
+        while queue:
+            v = queue.pop(0)
+            if v in world.base:
+                facts.append(f"v{v} = {world.base[v]}")
+                continue
+            y, z = world.defs[v]
+            facts.append(f"v{v} = v{y} v{z}")
+            a, b = world.value[y], world.value[z]
+            table.append(f"f {a} {b} = {self.table[a][b]}")
+            queue += [u for u in (y, z) if u not in seen]
+            seen.update((y, z))
+        return facts + table
 
     def _tokens(self) -> list[str]:
         return ["val", *(f"v{i}" for i in range(self.n_vars)), *numbers(0, self.n_values - 1)]

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ida.config import RunConfig, TaskConfig
-from ida.tasks import DATA_TASKS, TASKS
+from ida.tasks import TASK_REGISTRY
 
 
 def pin_task_data(config: RunConfig, run_dir: Path) -> RunConfig:
     """`config` with its task's data copied into `run_dir` and its params naming the copy (and its sha256)."""
-    pin = getattr({**TASKS, **DATA_TASKS}.get(config.task.name), "pin", None)
+    pin = getattr(_task_class(config.task.name), "pin", None)
     if pin is None:
         return config
     task = config.task.model_copy(update={"params": pin(dict(config.task.params), Path(run_dir))})
@@ -26,5 +26,14 @@ def pin_task_data(config: RunConfig, run_dir: Path) -> RunConfig:
 
 def task_params(task: TaskConfig, run_dir: Path | None) -> dict[str, Any]:
     """The task's constructor params, with a pinned data file resolved against `run_dir` (when given)."""
-    resolve = getattr({**TASKS, **DATA_TASKS}.get(task.name), "resolve", None)
+    resolve = getattr(_task_class(task.name), "resolve", None)
     return dict(task.params) if resolve is None or run_dir is None else resolve(dict(task.params), Path(run_dir))
+
+
+def _task_class(name: str) -> Any:
+    """The registered task (built-in, registered, entry point or import path); None when it cannot be found,
+    which the task's own construction then reports."""
+    try:
+        return TASK_REGISTRY.get(name)
+    except ValueError:
+        return None

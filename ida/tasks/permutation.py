@@ -99,6 +99,15 @@ class PermutationTask(WorldTask[Permutation, tuple[int, int]]):
             return UNKNOWN
         return str(world.sigma[z]) if k % 2 else str(z)
 
+    def _evidence(self, world: Permutation, parsed: tuple[int, int]) -> list[str]:
+        """The k lookups x > σ(x) along the path from X to σ^K(X)."""
+        x, k = parsed
+        facts = []
+        for _ in range(k):
+            facts.append(f"{x} > {world.sigma[x]}")
+            x = world.sigma[x]
+        return facts
+
     def _tokens(self) -> list[str]:
         return ["perm", "^", ">", *numbers(0, max(self.n_items - 1, self.max_k))]
 

@@ -190,6 +190,22 @@ class ShortestPathTask(WorldTask[Graph, tuple[str, int, int, int]]):
             return UNKNOWN
         return "yes" if any(flags) else "no"
 
+    def _evidence(self, world: Graph, parsed: tuple[str, int, int, int]) -> list[str]:
+        """The edges H looks up (out of A) and a shortest path A -> B; for `within`, every edge out of the nodes
+        closer than J to C (what shows there is no short path when the answer is no)."""
+        kind, a, b, j = parsed
+        edges = [(a, c) for c in world.out[a]]
+        if kind == "within":
+            ball = [c for c in range(self.n_nodes) if 0 <= world.dist[a][c] < j]
+            edges += [(c, e) for c in sorted(ball, key=lambda c: world.dist[a][c]) for e in world.out[c]]
+        if world.dist[a][b] >= 0 and (kind != "within" or world.dist[a][b] <= j):
+            x = a
+            while x != b:
+                nxt = min(c for c in world.out[x] if world.dist[c][b] == world.dist[x][b] - 1)
+                edges.append((x, nxt))
+                x = nxt
+        return [f"{u} > {v}" for u, v in edges]
+
     def _eval_eligible(self, text: str) -> bool:
         return text.startswith("dist ")
 

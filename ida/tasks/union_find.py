@@ -131,6 +131,15 @@ class UnionFindTask(WorldTask[Forest, tuple[str, int]]):
         depth = parse_int(answers[0], 0, self.max_depth - 1) if answers else None
         return UNKNOWN if depth is None else str(depth + 1)
 
+    def _evidence(self, world: Forest, parsed: tuple[str, int]) -> list[str]:
+        """The parent facts from X up to its root, then the root's value."""
+        x = parsed[1]
+        facts = []
+        while x in world.parent:
+            facts.append(f"{x} > {world.parent[x]}")
+            x = world.parent[x]
+        return facts + [f"{x} = {world.root_value[x]}"]
+
     def _tokens(self) -> list[str]:
         return [*KINDS, ">", *numbers(0, max(self.n_elements - 1, self.n_values - 1, self.max_depth))]
 

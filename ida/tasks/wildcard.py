@@ -87,6 +87,11 @@ class WildcardTask(WorldTask[Strings, tuple[str, ...]]):
             return UNKNOWN
         return str(sum(sums))  # type: ignore[arg-type]
 
+    def _evidence(self, world: Strings, parsed: tuple[str, ...]) -> list[str]:
+        """The values of the strings the pattern matches (2^stars facts)."""
+        return [f"{' '.join(s)} = {world.value[s]}" for s in world.order
+                if all(p in ("*", c) for p, c in zip(parsed, s))]
+
     def _tokens(self) -> list[str]:
         return ["sum", "a", "b", "*", *numbers(-(2 ** self.length), 2 ** self.length)]
 

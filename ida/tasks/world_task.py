@@ -114,6 +114,11 @@ class WorldTask(Task, Generic[W, P]):
     def _program(self, world: W, parsed: P, sub: Sub) -> HProgram:
         raise NotImplementedError
 
+    def _evidence(self, world: W, parsed: P) -> list[str]:
+        """The facts (written as `_facts` writes them, plus any of H's own fixed knowledge it uses) from which a
+        reviewer can check the question's answer; by default every fact of the world."""
+        return list(self._facts(world))
+
     def _tokens(self) -> list[str]:
         """Task tokens (SPECIAL_TOKENS are added by `vocabulary`)."""
         raise NotImplementedError
@@ -217,6 +222,12 @@ class WorldTask(Task, Generic[W, P]):
 
     def vocabulary(self) -> list[str]:
         return list(dict.fromkeys([*SPECIAL_TOKENS, *self._tokens()]))
+
+    def evidence(self, question: Question) -> list[str]:
+        """The facts relevant to `question` (a question of a split or any subquestion H asks): in the in-weights
+        form taken from the task's fixed world, in the in-context form from the question's own context."""
+        world, _ = self._world_of(question)
+        return list(dict.fromkeys(self._evidence(world, self._parse_text(world, question.text))))
 
     # ---- splits ---------------------------------------------------------------------------------------------
     def _weights_eval(self) -> list[Question]:

@@ -29,6 +29,13 @@ def capability_chart(frame: pd.DataFrame, baseline: dict | None, system: str) ->
     return alt.layer(*layers).properties(height=380)
 
 
+def frontier_rows(report: dict) -> list[dict]:
+    """One row per cycle: M_n's and Amp(M_n)'s frontier, its change, accuracy beyond the trained lengths."""
+    names = {"student": "M_n", "amplified": "Amp(M_n)", "change": "change", "extrapolation": "beyond trained"}
+    return [{"cycle": c["index"], **{label: c.get("frontier", {}).get(key) for key, label in names.items()}}
+            for c in report["cycles"]]
+
+
 def main() -> None:
     require_admin()
     from ida.reporting.capability import build_report  # no model stack: ida.reporting imports no torch
@@ -43,6 +50,11 @@ def main() -> None:
                                       format_func=lambda s: "student M_n" if s == "student" else "Amp(H, M_n)")
         st.altair_chart(capability_chart(capability_frame(report), report["baseline"], system or "student"),
                         width="stretch")
+        st.subheader("Capability frontier per cycle", divider="gray")
+        st.caption("largest difficulty at which the model reaches the frontier threshold (90% by default) on the "
+                   "held-out eval questions, with every easier difficulty; change: the capability amplification "
+                   "rate of the cycle")
+        st.dataframe(frontier_rows(report), hide_index=True, width="stretch")
     with open_stores() as s:
         phases = [p for p in s.run.phases(s.run_id) if p["phase"] == "review"]
     if phases:

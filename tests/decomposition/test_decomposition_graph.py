@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -31,7 +32,8 @@ def test_add_answer_and_ready():
     g.set_answer(b, "2", "H", status="direct")
     assert g.ready_nodes() == [c]
     assert g.node(a) | {} == {"text": "a", "prompt": "A =", "status": "answered", "answer": "1",
-                              "answered_by": "M0", "error": None, "logprobs": [-0.5]}
+                              "answered_by": "M0", "error": None, "logprobs": [-0.5],
+                              "confidence": math.exp(-0.5)}
     assert g.dependencies(c) == [a, b] and g.dependencies(0) == [a, b, c]
     assert g.depth() == 2  # a -> c -> root
 

@@ -38,7 +38,8 @@ def test_report_json_contract(tmp_path):
     assert (report["task"], report["status"], report["run_id"]) == ("permutation", "finished", run.id)
     assert [c["index"] for c in report["cycles"]] == [1, 2, 3]
     for c in report["cycles"]:
-        assert set(c) == {"index", "student", "amplified", "train_examples", "train_steps", "seconds"}
+        assert set(c) == {"index", "student", "amplified", "frontier", "train_examples", "train_steps", "seconds"}
+        assert {"student", "amplified", "change"} <= set(c["frontier"]) and 0 <= c["frontier"]["student"] <= 4
         assert set(c["student"]) == set(c["amplified"]) == {"1", "2", "3", "4"}
         assert all(0.0 <= v <= 1.0 for v in c["student"].values())
         assert c["train_steps"] == 150 and c["train_examples"] > 0 and c["seconds"] > 0

@@ -11,13 +11,17 @@ from ida.cycle import execute
 from ida.run import start_run
 from ida.progress import RunProgress
 from ida.review.human import UNREVIEWED, human_review
+from ida.review.nodes import h_only
+from ida.review.policies import ReviewRequest
 from ida.review.queue import ReviewQueue
 from ida.store import Store
+from ida.tasks import Question, make_task
 from review_world import example_row
 
 TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
         "distill.steps=5", "distill.batch_size=16", "max_cycles=1", "eval.baseline=false", "eval.amplified=false",
-        "review.policy=human", "review.poll_seconds=0.05", "review.sample_rate=0.5", "review.overlap=0.25"]
+        "review.policy=human", "review.poll_seconds=0.05", "review.sample_rate=0.5", "review.overlap=0.25",
+        "review.include_h_only=true"]
 
 
 def overseers(db_path, stop: threading.Event, log: dict) -> None:
@@ -69,11 +73,19 @@ def test_cycle_waits_for_human_verdicts_and_trains_on_them(tmp_path):
     by_question = {d["question_id"]: d for d in dataset}
     assert not rejected & set(by_question)
     assert all(by_question[q]["target"] == "7" for q in edited)
-    # Unsampled usable examples are excluded by default: the dataset is exactly the non-rejected reviewed ones.
+    # Unsampled usable examples are excluded by default: the dataset is exactly the non-rejected reviewed ones
+    # (M_0 is untrained: nearly every usable example is one H answered alone, queued here by include_h_only).
     assert set(by_question) == {i["question_id"] for i in items} - rejected
+    assert any(h_only(r) for r in run.store.examples(run.id, 1) if r.question_id in by_question)
     assert result["train_examples"] == len(dataset) and result["unreviewed"] > 0
     assert run.store.phase_result(run.id, 1, "distill")["train_examples"] == len(dataset)
     assert any(e["kind"] == "review_wait" for e in run.store.events(run.id))
+
+
+def request(store, rows, seed=1):
+    questions = {r.question_id: Question(r.question_id, r.graph["nodes"][0]["text"], r.difficulty, "permutation")
+                 for r in rows}
+    return ReviewRequest(store, "r", 1, rows, questions, make_task("permutation"), seed, RunProgress(quiet=True), "")
 
 
 def make_store(tmp_path, n=20):
@@ -91,14 +103,13 @@ def test_without_waiting_the_unreviewed_rule_decides(tmp_path):
     store, rows = make_store(tmp_path)
     cfg = load_config(None, ["review.policy=human", "review.wait=false", "review.sample_rate=0.5",
                              "review.quota=4"]).review
-    reviews, info = human_review(store, "r", 1, rows, cfg, seed=1, progress=RunProgress(quiet=True), app_hint="")
+    reviews, info = human_review(request(store, rows), cfg)
     assert info["queued"] == 4 and reviews == [] and info["unreviewed"] == 19
     queue = ReviewQueue(store)
     lease = queue.claim("alice")
     queue.submit(lease.id, "alice", "edit", target="3")
     include = cfg.model_copy(update={"unreviewed": "include"})
-    reviews, info = human_review(store, "r", 1, rows, include, seed=1, progress=RunProgress(quiet=True),
-                                 app_hint="")
+    reviews, info = human_review(request(store, rows), include)
     assert len(queue.items(cycle=1)) == 4  # idempotent: the same sample, nothing queued twice
     assert len(reviews) == 19 and info["unreviewed"] == 18
     [edit] = [r for r in reviews if r.reviewer != UNREVIEWED]

@@ -14,7 +14,7 @@ from ida.progress import RunProgress
 
 TINY = ["task.params={n_items: 16, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
         "distill.steps=60", "distill.batch_size=32", "distill.lr=0.004", "eval.baseline=false", "max_cycles=2",
-        "review.policy=simulated"]
+        "review.policy=simulated", "review.include_h_only=true"]  # the overseer checks every target, H's own too
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,88 @@
+"""What a reviewer sees of one review item: the question (and subquestion), the answer under review, the facts
+to check it against (`Task.evidence`), the model's confidence, the graphs a node's answer went into, and the
+true answer only when the run opts in (`review.show_truth`). The oversight app renders an `ItemView`; no torch.
+
+    task = build_task(read_run(run_dir).config)          # ida.run; the task has no model stack
+    view = lease_view(store, task, lease, show_truth=config.review.show_truth)
+    view.evidence, view.confidence, view.used_by, view.truth
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from decomposition.graph import ROOT
+from ida.review.nodes import NodeItem, example_confidence, node_item, node_items
+from ida.review.outcome import subquestion, truth
+from ida.store import ExampleRow, Lease, Store
+from ida.tasks import Question, Task
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One review item as a reviewer sees it. `answer` is what is judged (the amplified answer of an example,
+    the model's subanswer of a node); `confidence` the model's probability of it (an example: its least
+    confident subanswer; None when unknown); `evidence` the facts to check it; `used_by` the question ids whose
+    targets rest on a node's answer; `truth` None unless `show_truth`."""
+
+    kind: Literal["example", "node"]
+    question: str
+    subquestion: str | None
+    answer: str | None
+    confidence: float | None
+    evidence: list[str] = field(default_factory=list)
+    used_by: list[str] = field(default_factory=list)
+    key: str | None = None
+    truth: str | None = None
+
+
+def question_of(task: Task, row: ExampleRow) -> Question:
+    """The example's question rebuilt from its stored row (text from the graph's root, facts from the prompt)."""
+    root = row.graph.get("nodes", [{}])[0]
+    text = root.get("text") or row.prompt.rstrip(" =")
+    head, sep, _ = row.prompt.partition(" | ")
+    context = tuple(head.split(" ; ")) if sep else ()
+    return Question(row.question_id, text, row.difficulty, task.name, context)
+
+
+def evidence_of(task: Task, question: Question) -> list[str]:
+    """`task.evidence(question)`, or [] when the task cannot parse it (e.g. an LLM plan prompt)."""
+    try:
+        return list(task.evidence(question))
+    except (ValueError, KeyError, IndexError):
+        return []
+
+
+def item_view(task: Task, row: ExampleRow, node: int = ROOT, show_truth: bool = False,
+              rows: list[ExampleRow] | None = None) -> ItemView:
+    """The view of `row`'s whole example (node 0) or of one of its graph's nodes; `rows` (the cycle's
+    examples) lets a node item list every question that used its answer."""
+    root = question_of(task, row)
+    if node == ROOT:
+        return ItemView("example", root.text, None, row.answer, example_confidence(row), evidence_of(task, root),
+                        [row.question_id], None, truth(task, root) if show_truth else None)
+    attrs = next(n for n in row.graph["nodes"] if n["id"] == node)
+    sub = subquestion(root, attrs["text"], {})
+    item = next((i for i in node_items(rows or [row]) if any(u.question_id == row.question_id and u.node == node
+                                                             for u in i.uses)), None)
+    return ItemView("node", root.text, attrs["text"], attrs["answer"], attrs.get("confidence"),
+                    evidence_of(task, sub), item.question_ids if item else [row.question_id],
+                    item.key if item else None, truth(task, sub) if show_truth else None)
+
+
+def lease_view(store: Store, task: Task, lease: Lease, show_truth: bool = False) -> ItemView | None:
+    """The view of a leased item (None when its example is gone)."""
+    row = store.example(lease.run_id, lease.cycle, lease.question_id)
+    if row is None:
+        return None
+    rows = store.examples(lease.run_id, lease.cycle) if lease.node != ROOT else None
+    return item_view(task, row, lease.node, show_truth, rows)
+
+
+def lease_node_item(store: Store, lease: Lease) -> NodeItem | None:
+    """The `NodeItem` (memo key, answer, confidence, every graph node that used it) of a node lease; None for
+    a whole-example lease."""
+    if lease.key is None:
+        return None
+    return node_item(store.examples(lease.run_id, lease.cycle), lease.key)
