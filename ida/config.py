@@ -209,8 +209,9 @@ class AmplifyConfig(Section):
         "default), an OpenAI-compatible endpoint or a LangChain chat model."))
     decomposer: str = Field("task", description=(
         "Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion "
-        "plans; needs answerer.kind openai or langchain) or direct (no decomposition: the answerer answers each "
-        "question); or a registered decomposer, an `ida.decomposers` entry point, or an import path module:attr."))
+        "plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each "
+        "question) or human (overseers decompose sampled questions in the app's workspace page; see "
+        "review.workspaces); or a registered decomposer, an `ida.decomposers` entry point, or an import path module:attr."))
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description=(
         "decomposer=llm: plan limits and retries."))
     depth: int = Field(1, ge=1, le=8, description=(
@@ -275,6 +276,15 @@ class ReviewConfig(Section):
         "waits for both)."))
     poll_seconds: float = Field(2.0, gt=0, description=(
         "Human, wait: how often the waiting review phase looks at the store."))
+    workspace_minutes: float = Field(5.0, gt=0, description=(
+        "amplify.decomposer=human: how long a claimed workspace stays with its overseer before it returns to the "
+        "queue (its subquestions kept)."))
+    workspaces: int = Field(4, ge=1, le=10000, description=(
+        "amplify.decomposer=human: how many train questions per cycle (a seeded sample) queue as workspaces; the "
+        "amplify phase waits until every one is finished (review.wait) or takes those finished."))
+    max_subquestion_chars: int = Field(300, ge=10, le=10000, description=(
+        "amplify.decomposer=human: longest subquestion an overseer may write (limits on count and chain length: "
+        "amplify.llm_decomposer)."))
 
 
 class TeacherConfig(Section):

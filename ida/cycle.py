@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ida.amplify import Amplifier, amplify_with_vote, phase_record
+from ida.amplify import Amplifier, AmplifyContext, amplify_with_vote, phase_record
 from ida.config import DistillConfig
 from ida.distill.cache import BaselineCache, run_baseline_key
 from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
@@ -79,7 +79,9 @@ def amplify_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
     questions = run.task.questions("train")
-    with Amplifier(run.config.amplify, run.task, model, filter_unsure=True) as amp, \
+    context = AmplifyContext(run.store, run.id, run.dir, cycle, run.config.review, run.config.seed * 7919 + cycle,
+                             run.progress, app_hint=f"ida review {run.dir}")
+    with Amplifier(run.config.amplify, run.task, model, filter_unsure=True, context=context) as amp, \
             run.progress.phase(f"cycle {cycle} · amplify", total=None) as bar:
         amp.take_usage()  # usage is counted per cycle
         examples, vote = amplify_with_vote(

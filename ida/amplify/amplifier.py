@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from decomposition import Program, WaveStats
-from ida.amplify.decomposers import decomposer_provider
+from ida.amplify.decomposers import AmplifyContext, decomposer_provider
 from ida.amplify.examples import AmplifiedExample, amplify
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
@@ -62,7 +62,8 @@ def _check_lengths(config: RunConfig, task: Task) -> None:
 class Amplifier:
     """Answerer + decomposer + depth for Amp(H, M_n) under one `amplify` config (see the module docstring)."""
 
-    def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer, filter_unsure: bool = False) -> None:
+    def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer, filter_unsure: bool = False,
+                 context: AmplifyContext | None = None) -> None:
         self.cfg, self.task = cfg, task
         provider = answerer_provider(cfg.answerer.kind)
         self.answerer: Any = provider.build(cfg.answerer, student)
@@ -73,6 +74,9 @@ class Amplifier:
         if filter_unsure and cfg.min_confidence is not None and provider.student:
             self.answerer = ConfidentAnswerer(self.answerer, cfg.min_confidence)
         self.decomposer = decomposer_provider(cfg.decomposer).build(cfg, task, provider)
+        prepare = getattr(self.decomposer, "prepare", None)  # decomposers that work through the run's store
+        if context is not None and prepare is not None:
+            prepare(context, self.answerer.version)
 
     @property
     def plain(self) -> bool:
