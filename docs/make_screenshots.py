@@ -1,6 +1,8 @@
 """Screenshots of the oversight app for the README, from a real run dir:
 
     python docs/make_screenshots.py runs/<id>        # writes docs/review-page.png and docs/cycles-page.png
+    python docs/make_screenshots.py runs/<id> --workspace   # a run with amplify.decomposer=human waiting for its
+                                                            # workspaces: writes docs/workspace-page.png
 
 Starts `ida review` on a free loopback port with a throwaway admin account (its own users file), logs in with
 headless Chromium (Debian's /usr/bin/chromium, driven by Playwright), claims an item, and captures the review
@@ -26,7 +28,7 @@ DOCS = Path(__file__).resolve().parent
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
 
-def main(run_dir: Path) -> None:
+def main(run_dir: Path, workspace: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         users_db = Path(tmp) / "users.sqlite"
         Users(Store(users_db)).add("reviewer", "admin", "screenshot-pass")
@@ -43,7 +45,7 @@ def main(run_dir: Path) -> None:
                     break
                 except OSError:
                     time.sleep(0.3)
-            shoot(url)
+            shoot_workspace(url) if workspace else shoot(url)
         finally:
             proc.terminate()
             proc.wait(timeout=20)
@@ -78,5 +80,30 @@ def shoot(url: str) -> None:
     print(f"wrote {DOCS / 'review-page.png'} and {DOCS / 'cycles-page.png'}")
 
 
+def shoot_workspace(url: str) -> None:
+    """Claim a question on the Decompose page, ask two subquestions (the second uses #1), capture the page."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url + "/workspace")
+        page.get_by_role("textbox", name="User name").fill("reviewer")
+        page.get_by_role("textbox", name="Password").fill("screenshot-pass")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Claim a question").click(timeout=60_000)
+        question = page.locator("[data-testid='stCode']").first
+        question.wait_for(timeout=60_000)
+        x = question.inner_text().split()[1]
+        for n, text in ((1, f"perm {x} ^ 2"), (2, "perm #1 ^ 2")):
+            page.get_by_role("textbox", name=f"Subquestion #{n}").fill(text)
+            t = time.perf_counter()
+            page.get_by_role("button", name="Ask the model").click()
+            page.get_by_role("textbox", name=f"Subquestion #{n + 1}").wait_for(timeout=120_000)
+            print(f"ask #{n} -> the model's answer shown: {time.perf_counter() - t:.2f} s")
+        time.sleep(1.5)
+        page.screenshot(path=str(DOCS / "workspace-page.png"))
+        browser.close()
+    print(f"wrote {DOCS / 'workspace-page.png'}")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), workspace="--workspace" in sys.argv[2:])

@@ -35,6 +35,14 @@ class TaskConfig(Section):
         "defaults."))
 
 
+class FewShot(Section):
+    question: str = Field(description="A prompt as the task writes it, e.g. 'perm 3 ^ 2 ='.")
+    answer: str = Field(description="Its answer.")
+
+
+TINY_FIELDS = ("n_layer", "n_embd", "n_head", "n_positions", "dropout")
+
+
 class ModelConfig(Section):
     n_layer: int = Field(2, ge=1, description=(
         "Transformer layers of the student (GPT-2 architecture, built in-process)."))
@@ -51,11 +59,48 @@ class ModelConfig(Section):
         "(one per core). The thread count changes the order floating-point sums are taken in, so a run's numbers "
         "can differ in the last bits between settings."))
 
+    pretrained: str | None = Field(None, description=(
+        "A causal LM as M_0 instead of the built-in GPT-2: a local save_pretrained dir or a hub id (normal "
+        "from_pretrained cache; HF_HUB_OFFLINE=1 uses the cache only). Its own tokenizer, EOS and context length are "
+        "used; n_layer, n_embd, n_head, n_positions and dropout must then stay at their defaults."))
+    revision: str | None = Field(None, description=(
+        "pretrained: hub revision (branch, tag or commit); None: the default branch."))
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field("auto", description=(
+        "pretrained: weight dtype; auto: bfloat16 on a CUDA device that supports it, else float32 (training needs "
+        "fp32 weights on CPU)."))
+    attn_implementation: str | None = Field(None, description=(
+        "pretrained: transformers attention implementation (eager, sdpa, flash_attention_2); None: the library's "
+        "choice."))
+    trust_remote_code: bool = Field(False, description=(
+        "pretrained: allow the checkpoint's own modelling code (runs code from the checkpoint)."))
+    prompt_format: Literal["plain", "chat"] = Field("plain", description=(
+        "How prompts are rendered: plain (the task's prompt text; a space before the answer for subword tokenizers) "
+        "or chat (the tokenizer's chat template with the generation prompt; needs a template). The same rendering is "
+        "used in training, amplification, evaluation, on-policy sampling and the teachers' prompts."))
+    system_prompt: str | None = Field(None, description=(
+        "Text before every prompt (chat: the system message; plain: a first line)."))
+    few_shot: list[FewShot] = Field(default_factory=list, description=(
+        "Worked examples shown before every prompt (chat: user/assistant turns; plain: 'question answer' lines)."))
+
     @model_validator(mode="after")
     def _heads_divide_the_width(self) -> ModelConfig:
         if self.n_embd % self.n_head:  # else GPT-2 fails inside its attention, naming no field
             raise ValueError(f"n_embd: {self.n_embd} is not divisible by n_head={self.n_head} (each attention "
                              "head takes n_embd / n_head dimensions)")
+        return self
+
+    @model_validator(mode="after")
+    def _pretrained_or_tiny(self) -> ModelConfig:
+        if self.pretrained is not None:
+            if not self.pretrained.strip():
+                raise ValueError("pretrained: empty; give a checkpoint dir or a hub id")
+            for name in TINY_FIELDS:
+                if getattr(self, name) != type(self).model_fields[name].default:
+                    raise ValueError(f"{name}: only for the built-in GPT-2; model.pretrained sets the architecture "
+                                     f"(leave {name} at its default)")
+        elif self.prompt_format == "chat":
+            raise ValueError("prompt_format: chat needs model.pretrained "
+                             "(the built-in tokenizer has no chat template)")
         return self
 
 
@@ -87,9 +132,24 @@ class OpenAIConfig(Section):
                                                   "the model, endpoint and generation settings.")
 
 
+class VLLMConfig(Section):
+    """Settings of a `VLLMAnswerer` (`ida.models.vllm`)."""
+
+    gpu_memory_utilization: float = Field(0.5, gt=0, le=1, description=(
+        "Share of GPU memory vLLM may take (weights + KV cache); the rest stays for distillation in the same "
+        "process."))
+    max_model_len: int | None = Field(None, ge=16, description=(
+        "Longest prompt + answer the engine plans its KV cache for; None: the model's context length."))
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs one engine spans.")
+    enforce_eager: bool = Field(False, description=(
+        "Skip CUDA-graph capture (faster start, slower decoding; for short cycles)."))
+    dtype: str = Field("auto", description="vLLM weight dtype (auto: the checkpoint's).")
+
+
 class AnswererConfig(Section):
     kind: str = Field("local", description=(
-        "Who answers during amplification: local (the current student M_n, the IDA default), openai (an "
+        "Who answers during amplification: local (the current student M_n, the IDA default), vllm (M_n in an "
+        "in-process vLLM engine, reloaded each cycle; GPU, the vllm extra), openai (an "
         "OpenAI-compatible endpoint: OpenAI, vLLM, SGLang, llama.cpp) or langchain (a langchain-core chat model from "
         "`langchain_factory`); or a registered answerer, an `ida.answerers` entry point, or an import path "
         "module:attr. The distilled student is always the local model."))
@@ -99,6 +159,7 @@ class AnswererConfig(Section):
     openai: OpenAIConfig = Field(default_factory=OpenAIConfig, description=(
         "kind=openai: endpoint, model and request settings; base_url and the key come from OPENAI_BASE_URL / "
         "OPENAI_API_KEY when unset."))
+    vllm: VLLMConfig = Field(default_factory=VLLMConfig, description="kind=vllm: engine settings.")
     langchain_factory: str | None = Field(None, description=(
         "kind=langchain: import path `module:function` of a function that returns a langchain_core BaseChatModel."))
     langchain_kwargs: dict[str, Any] = Field(default_factory=dict, description=(
@@ -151,8 +212,9 @@ class AmplifyConfig(Section):
         "default), an OpenAI-compatible endpoint or a LangChain chat model."))
     decomposer: str = Field("task", description=(
         "Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion "
-        "plans; needs answerer.kind openai or langchain) or direct (no decomposition: the answerer answers each "
-        "question); or a registered decomposer, an `ida.decomposers` entry point, or an import path module:attr."))
+        "plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each "
+        "question) or human (overseers decompose sampled questions in the app's workspace page; see "
+        "review.workspaces); or a registered decomposer, an `ida.decomposers` entry point, or an import path module:attr."))
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description=(
         "decomposer=llm: plan limits and retries."))
     depth: int = Field(1, ge=1, le=8, description=(
@@ -170,7 +232,7 @@ class AmplifyConfig(Section):
 
     @model_validator(mode="after")
     def _llm_plans_need_an_llm(self) -> AmplifyConfig:
-        if self.decomposer == "llm" and self.answerer.kind == "local":
+        if self.decomposer == "llm" and self.answerer.kind in ("local", "vllm"):
             raise ValueError("decomposer: llm needs answerer.kind openai or langchain "
                              "(the local student cannot write plans)")
         if self.vote is not None and self.answerer.kind != "local":
@@ -217,6 +279,15 @@ class ReviewConfig(Section):
         "waits for both)."))
     poll_seconds: float = Field(2.0, gt=0, description=(
         "Human, wait: how often the waiting review phase looks at the store."))
+    workspace_minutes: float = Field(5.0, gt=0, description=(
+        "amplify.decomposer=human: how long a claimed workspace stays with its overseer before it returns to the "
+        "queue (its subquestions kept)."))
+    workspaces: int = Field(4, ge=1, le=10000, description=(
+        "amplify.decomposer=human: how many train questions per cycle (a seeded sample) queue as workspaces; the "
+        "amplify phase waits until every one is finished (review.wait) or takes those finished."))
+    max_subquestion_chars: int = Field(300, ge=10, le=10000, description=(
+        "amplify.decomposer=human: longest subquestion an overseer may write (limits on count and chain length: "
+        "amplify.llm_decomposer)."))
 
 
 class TeacherConfig(Section):
@@ -255,8 +326,19 @@ class LoraConfig(Section):
     r: int = Field(8, ge=1, description="LoRA rank.")
     alpha: float = Field(16.0, gt=0, description="LoRA scaling numerator (scale = alpha / r).")
     dropout: float = Field(0.0, ge=0, lt=1, description="Dropout on the LoRA input.")
-    target_modules: list[str] = Field(default_factory=lambda: ["c_attn"], description=(
-        "Module names to adapt (GPT-2: c_attn, c_proj, c_fc)."))
+    target_modules: list[str] | None = Field(None, description=(
+        "Module names to adapt (GPT-2: c_attn, c_proj, c_fc; Llama/Qwen: q_proj, k_proj, v_proj, o_proj, ...; "
+        "[all-linear]: every linear layer but the output head). None: c_attn for GPT-2, all-linear for any other "
+        "architecture."))
+    save: Literal["merged", "adapter"] = Field("merged", description=(
+        "What a cycle's checkpoint holds: merged (the adapters merged into full weights) or adapter (the adapter "
+        "alone, naming its base checkpoint by path and content hash; loaded by merging onto the base)."))
+
+    @model_validator(mode="after")
+    def _adapter_needs_lora(self) -> LoraConfig:
+        if self.save == "adapter" and not self.enabled:
+            raise ValueError("save: adapter needs lora.enabled: true")
+        return self
 
 
 class DistillConfig(Section):
@@ -284,6 +366,8 @@ class DistillConfig(Section):
         "Draw each step's examples from one of this many length buckets (less padding when lengths vary); 1: uniform "
         "over the dataset."))
     bf16: bool = Field(True, description="bf16 autocast when training on CUDA (ignored on CPU).")
+    gradient_checkpointing: bool = Field(False, description=(
+        "Recompute activations in the backward pass (less memory, ~30% more compute); for long prompts on a GPU."))
     lora: LoraConfig = Field(default_factory=LoraConfig, description="Optional LoRA adapters through peft.")
     init: Literal["continue", "fresh"] = Field("continue", description=(
         "Start each cycle's student from M_n (continue) or from a fresh initialisation."))
@@ -428,7 +512,7 @@ def validate(data: dict[str, Any]) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in err.errors()]
+        lines = [f"  {_where(e)} (got {e.get('input')!r})" for e in err.errors()]
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
     from ida.plugins import PluginError, check_plugins
 
@@ -437,6 +521,17 @@ def validate(data: dict[str, Any]) -> RunConfig:
     except PluginError as err:
         raise ConfigError(str(err)) from None
     return config
+
+
+def _where(error: dict) -> str:
+    """"a.b: message"; a section's validator that names its field ("n_layer: ...") gives "model.n_layer: ..."."""
+    path, msg = ".".join(str(p) for p in error["loc"]), error["msg"]
+    if error["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
+        head, sep, rest = msg.partition(": ")
+        if sep and head.replace(".", "").replace("_", "").isalnum() and path:
+            return f"{path}.{head}: {rest}"
+    return f"{path}: {msg}"
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ida.amplify import Amplifier, amplify_with_vote, phase_record
+from ida.amplify import Amplifier, AmplifyContext, amplify_with_vote, phase_record
 from ida.config import DistillConfig
 from ida.distill.cache import BaselineCache, run_baseline_key
 from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
@@ -24,6 +24,7 @@ from ida.distill.trainer import needs_teacher, supervised, train
 from ida.errors import EmptyPhase, one_line
 from ida.evaluate import evaluate_amplified, evaluate_student, is_right
 from ida.faults import kill_point
+from ida.models.checkpoint import AdapterCheckpoint
 from ida.models.local import LocalModel, use_threads
 from ida.recovery import check_run_files
 from ida.review.human import UNREVIEWED
@@ -119,14 +120,16 @@ def amplify_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
     questions = run.task.questions("train")
-    with Amplifier(run.config.amplify, run.task, model, filter_unsure=True) as amp, \
+    context = AmplifyContext(run.store, run.id, run.dir, cycle, run.config.review, run.config.seed * 7919 + cycle,
+                             run.progress, app_hint=f"ida review {run.dir}")
+    with Amplifier(run.config.amplify, run.task, model, filter_unsure=True, context=context) as amp, \
             run.progress.phase(f"cycle {cycle} · amplify", total=None) as bar:
         amp.take_usage()  # usage is counted per cycle
         examples, vote = amplify_with_vote(
             amp, questions, run.config.amplify.vote, seed=run.config.seed * 7919 + cycle,
             on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
-        extra, metrics, events = phase_record(amp, examples, set(model.tokenizer.get_vocab()), run.id, cycle,
-                                              "amplify")
+        vocabulary = None if run.config.model.pretrained else set(model.tokenizer.get_vocab())
+        extra, metrics, events = phase_record(amp, examples, vocabulary, run.id, cycle, "amplify")
     rows = [e.to_row(run.task.true_answer(e.question)) for e in examples]
     right = sum(is_right(run.task, e.question, e.answer) for e in examples)
     result = {"examples": len(rows), "usable": sum(e.usable for e in examples),
@@ -205,7 +208,8 @@ def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: 
         trained = train(model.model, model.tokenizer, dataset, distill or run.config.distill, seed=seed,
                         steps=steps, on_step=lambda s, loss: bar.update(completed=s, info=f"loss {loss:.3f}"),
                         teacher=teacher)
-    digest = save_atomic(model, out)
+    saved = model if trained.adapter is None else AdapterCheckpoint(trained.adapter, model.tokenizer, model.path, out)
+    digest = save_atomic(saved, out)
     return {"train_steps": trained.steps, "train_examples": len(dataset), "final_loss": trained.final_loss,
             "checkpoint_sha256": digest, "seconds": trained.seconds}
 
@@ -268,3 +272,4 @@ def run_baseline(run: Run) -> None:
         if cache:
             cache.store(key, out, result, {str(k): v for k, v in accuracy.items()})
     run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result, metrics={"supervised": accuracy})
+

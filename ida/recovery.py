@@ -19,7 +19,7 @@ def check_run_files(run: Run) -> None:
     _rebuild_missing_datasets(run, done)
     for k in _needed_checkpoints(run, done):
         path = run.checkpoint(k)
-        if (path / "config.json").exists():
+        if path.is_dir() and any(path.iterdir()):  # merged weights or an adapter folder
             continue
         if k == 0:  # M_0 is the seeded fresh student: the same weights again
             run.progress.log(f"{path} is missing: rebuilding M_0 from the run's seed")

@@ -29,9 +29,11 @@ from ida.review.policies import ReviewPolicy, make_review_policy
 from ida.runlock import LOCK_FILE, RunLock, holder
 from ida.store import ExampleRow, Store
 from ida.tasks import Task, check_questions, make_task
+from ida.tasks.answers import lenient_answers
 from ida.tasks.lineage import pin_task_data, task_params
 
 if TYPE_CHECKING:
+    from ida.models.checkpoint import AdapterCheckpoint
     from ida.models.local import LocalModel
 
 BASELINE_CYCLE = 0  # the supervised baseline's phase and metrics are kept under cycle 0
@@ -84,12 +86,15 @@ class Run(RunRecord):
 
         m = self.config.model
         return LocalModel.load(path, version=version, max_answer_tokens=m.max_answer_tokens,
-                               batch_size=m.answer_batch_size)
+                               batch_size=m.answer_batch_size, cfg=m)
 
     def build_model(self, seed: int) -> LocalModel:
-        """A fresh student of the config's architecture over the task's vocabulary."""
+        """A fresh student of the config's architecture over the task's vocabulary; for a pretrained student,
+        M_0 again (its pretrained weights are where a fresh start begins)."""
         from ida.models.local import LocalModel
 
+        if self.config.model.pretrained is not None:
+            return self.load_model(self.checkpoint(0), "M0")
         return LocalModel.build(self.config.model, self.task.vocabulary(), seed=seed)
 
     def phase_done(self, cycle: int, phase: str) -> dict | None:
@@ -194,6 +199,8 @@ def build_task(config: RunConfig, run_dir: Path | None = None) -> Task:
     t = config.task
     task = make_task(t.name, form=t.form, seed=t.seed, **task_params(t, run_dir))
     check_questions(task)
+    if config.model.pretrained is not None:
+        lenient_answers(task)  # a pretrained LM's "The answer is 17." scores as 17 where the task allows it
     return task
 
 
@@ -202,7 +209,7 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name.rpartition(":")[2]).strip("._") or "task"
 
 
-def save_atomic(model: LocalModel, out: Path) -> str:
+def save_atomic(model: LocalModel | AdapterCheckpoint, out: Path) -> str:
     """Save into a temp dir unique to this writer, then rename, so a kill mid-save never leaves a half checkpoint
     at `out`; temp dirs of writers that are gone are removed first."""
     remove_stale_temps(out.parent, out.name)

@@ -16,10 +16,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from oversight_ui.login import login_page, logout  # noqa: E402
 from oversight_ui.session import current_user  # noqa: E402
 
-st.set_page_config(page_title="IDA oversight", page_icon=":material/fact_check:", layout="wide")
+# The favicon is a file of this package: the app never asks the network for an asset.
+st.set_page_config(page_title="IDA oversight", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
+                   layout="wide")
 VIEWS = Path(__file__).parent / "views"
 
-PATHS = ("review", "history", "graph", "cycles", "admin")
+PATHS = ("review", "workspace", "history", "graph", "cycles", "admin")
 
 user = current_user()
 if user is None:
@@ -29,8 +31,10 @@ if user is None:
 else:
     pages = {"Review": [
         st.Page(VIEWS / "review.py", title="Review queue", icon=":material/inbox:", url_path="review", default=True),
+        st.Page(VIEWS / "workspace.py", title="Decompose (H)", icon=":material/account_tree:",
+                url_path="workspace"),
         st.Page(VIEWS / "history.py", title="My history", icon=":material/history:", url_path="history"),
-        st.Page(VIEWS / "graph.py", title="Graphs", icon=":material/account_tree:", url_path="graph"),
+        st.Page(VIEWS / "graph.py", title="Graphs", icon=":material/schema:", url_path="graph"),
     ]}
     if user.is_admin:
         pages["Admin"] = [

@@ -5,8 +5,21 @@ Labels are quoted DOT strings (never HTML-like labels), so model text is drawn a
 from __future__ import annotations
 
 from decomposition.graph import ROOT, SubquestionGraph
+from oversight_ui.labels import who
 
 STATUS_COLOURS = {"pending": "#e0e0e0", "answered": "#cfe3ff", "direct": "#d4f0d4", "failed": "#ffc9c9"}
+STATUS_NAMES = {"answered": "answered by the model", "direct": "answered by H itself", "failed": "failed",
+                "pending": "not answered"}
+HIGHLIGHT = "#d9480f"
+
+
+def legend_html() -> str:
+    """The graph's colours as a legend (fixed text of ours only: never model text)."""
+    chip = ('<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:12px;'
+            'height:12px;border-radius:3px;background:{};border:{};vertical-align:-1px"></span> {}</span>')
+    chips = [chip.format(STATUS_COLOURS[k], "1px solid #999", v) for k, v in STATUS_NAMES.items()]
+    chips.append(chip.format("#ffffff", f"3px solid {HIGHLIGHT}", "under review"))
+    return '<div style="font-size:0.85rem">' + "".join(chips) + "</div>"
 MAX_LABEL = 60
 
 
@@ -26,8 +39,8 @@ def to_dot(graph_json: dict, highlight: int | None = None) -> str:
         answer = a["answer"] if a["answer"] is not None else (a["error"] or a["status"])
         label = f"{'question' if n == ROOT else n}: {a['text']}\n= {answer}"
         if a["answered_by"]:
-            label += f"  · {a['answered_by']}"
-        extra = ", penwidth=3, color=\"#d9480f\"" if n == highlight else ""
+            label += f"  · {who(a['answered_by'])}"
+        extra = f", penwidth=3, color=\"{HIGHLIGHT}\"" if n == highlight else ""
         colour = STATUS_COLOURS.get(a["status"], "#ffffff")
         lines.append(f"  n{n} [label={quote(label)}, fillcolor=\"{colour}\"{extra}];")
     lines += [f"  n{u} -> n{v};" for u, v in graph.nx.edges]
@@ -38,7 +51,14 @@ def to_dot(graph_json: dict, highlight: int | None = None) -> str:
 def node_rows(graph_json: dict) -> list[dict]:
     """The subanswers as table rows (topological order), for `st.dataframe` (which renders text as text)."""
     graph = SubquestionGraph.from_json(graph_json)
-    return [{"node": "question" if n == ROOT else str(n), "subquestion": graph.node(n)["text"],
-             "answer": graph.node(n)["answer"], "answered by": graph.node(n)["answered_by"],
-             "status": graph.node(n)["status"], "depends on": ", ".join(map(str, graph.dependencies(n)))}
-            for n in graph.nodes()]
+    confidence = {n.get("id"): n.get("confidence") for n in graph_json.get("nodes", [])}
+    rows = []
+    for n in graph.nodes():
+        a = graph.node(n)
+        row = {"node": "question" if n == ROOT else str(n), "subquestion": a["text"], "answer": a["answer"],
+               "answered by": who(a["answered_by"]), "status": STATUS_NAMES.get(a["status"], a["status"]),
+               "depends on": ", ".join(map(str, graph.dependencies(n)))}
+        if any(c is not None for c in confidence.values()):
+            row["confidence"] = confidence.get(n)
+        rows.append(row)
+    return rows

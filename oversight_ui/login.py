@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from oversight_ui.session import USER_KEY, auth_configured, current_user, open_stores, set_user
+from ida.review.users import LoginLocked
+from oversight_ui.session import (TOKEN_PARAM, USER_KEY, auth_configured, client_id, current_user, open_stores,
+                                  set_user)
 
 
 def login_page() -> None:
@@ -23,8 +25,12 @@ def _local() -> None:
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in", type="primary")
     if submitted:
-        with open_stores() as s:
-            user = s.users.authenticate(name.strip(), password, audit=s.run, run_id=s.run_id)
+        try:
+            with open_stores() as s:
+                user = s.users.authenticate(name.strip(), password, audit=s.run, run_id=s.run_id, client=client_id())
+        except LoginLocked as err:
+            st.error(str(err))
+            return
         if user is None:
             st.error("Wrong user name or password.")
             return
@@ -54,5 +60,6 @@ def logout() -> None:
         with open_stores() as s:
             s.run.event(s.run_id, user.name, "logout", {})
     st.session_state.pop(USER_KEY, None)
+    st.query_params.pop(TOKEN_PARAM, None)
     if method == "oidc":
         st.logout()

@@ -15,9 +15,11 @@ import streamlit as st
 from ida.config import RunConfig, load_config
 from ida.review.queue import ReviewQueue
 from ida.store import Store
-from ida.review.users import User, Users, default_users_db
+from ida.review.users import User, Users, default_users_db, read_session_token, session_secret, session_token
+from ida.review.workspace import Limits, Workspaces
 
-USER_KEY = "ida_user"  # session state: {"name", "role", "method"}; plain values only
+USER_KEY = "ida_user"  # session state: {"name", "role", "method", "token"}; plain values only
+TOKEN_PARAM = "session"  # the URL query parameter that keeps a login across reloads (signed, expiring)
 
 
 def run_dir() -> Path:
@@ -50,6 +52,10 @@ class Stores:
     def queue(self) -> ReviewQueue:
         return ReviewQueue(self.run, run_config().review.lease_minutes)
 
+    def workspaces(self) -> Workspaces:
+        cfg = run_config()
+        return Workspaces(self.run, cfg.review.workspace_minutes, Limits.of(cfg.amplify, cfg.review))
+
 
 @contextmanager
 def open_stores() -> Iterator[Stores]:
@@ -62,13 +68,53 @@ def open_stores() -> Iterator[Stores]:
         users.close()
 
 
+@st.cache_resource(show_spinner=False)
+def _task(config_text: str):  # type: ignore[no-untyped-def]
+    from ida.tasks import make_task
+
+    t = run_config().task
+    return make_task(t.name, form=t.form, seed=t.seed, **t.params)
+
+
+def task():  # type: ignore[no-untyped-def]
+    """The run's task (built once per app process; no model stack): evidence and answer validation."""
+    return _task((run_dir() / "config.yaml").read_text())
+
+
+def client_id() -> str:
+    """Who is trying to log in, for the rate limit: the proxy's forwarded address, else the peer's."""
+    headers = st.context.headers or {}
+    forwarded = headers.get("X-Forwarded-For", "").split(",")[0].strip()
+    return forwarded or str(getattr(st.context, "ip_address", None) or "local")
+
+
 def current_user() -> User | None:
-    data = st.session_state.get(USER_KEY)
+    data = st.session_state.get(USER_KEY) or _from_token()
+    if data and data.get("token") and st.query_params.get(TOKEN_PARAM) != data["token"]:
+        st.query_params[TOKEN_PARAM] = data["token"]  # page switches drop query parameters: put it back
     return None if not data else User(data["name"], data["role"])
 
 
+def _from_token() -> dict | None:
+    """A reload: the session from the URL's signed token, if valid, unexpired and the account still exists."""
+    token = st.query_params.get(TOKEN_PARAM)
+    if not token:
+        return None
+    name = read_session_token(token, session_secret(users_db()))
+    if name is None:
+        return None
+    with open_stores() as s:
+        user = s.users.get(name)
+    if user is None:
+        return None
+    st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "method": "token", "token": token}
+    return st.session_state[USER_KEY]
+
+
 def set_user(user: User, method: str) -> None:
-    st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "method": method}
+    token = session_token(user.name, session_secret(users_db()))
+    st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "method": method, "token": token}
+    st.query_params[TOKEN_PARAM] = token
 
 
 def require_user() -> User:

@@ -18,12 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from decomposition import Program, WaveStats
-from ida.amplify.decomposers import decomposer_provider
+from ida.amplify.decomposers import AmplifyContext, decomposer_provider
 from ida.amplify.examples import AmplifiedExample, amplify
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
 from ida.models.context import check_context_length
 from ida.models.registry import answerer_provider
+from ida.models.student import check_student
 from ida.tasks import UNKNOWN, Question, Task
 
 USAGE_KEYS = ("requests", "retries", "failures", "prompt_tokens", "completion_tokens", "cost")
@@ -33,6 +34,7 @@ def preflight(config: RunConfig, task: Task) -> None:
     """Raise ValueError (naming the config field) for a config this task cannot run, before any work."""
     amp = config.amplify
     answerer_provider(amp.answerer.kind).check(amp.answerer)
+    check_student(config)  # model.pretrained and LoRA targets: each a one-line error before any work
     decomposer_provider(amp.decomposer).check(config, task)
     _check_lengths(config, task)
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
@@ -60,14 +62,21 @@ def _check_lengths(config: RunConfig, task: Task) -> None:
 class Amplifier:
     """Answerer + decomposer + depth for Amp(H, M_n) under one `amplify` config (see the module docstring)."""
 
-    def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer, filter_unsure: bool = False) -> None:
+    def __init__(self, cfg: AmplifyConfig, task: Task, student: Answerer, filter_unsure: bool = False,
+                 context: AmplifyContext | None = None) -> None:
         self.cfg, self.task = cfg, task
         provider = answerer_provider(cfg.answerer.kind)
         self.answerer: Any = provider.build(cfg.answerer, student)
-        self.owns_answerer = not provider.student
+        self._built = self.answerer
+        self.owns_answerer = not provider.student or provider.engine
+        if getattr(task, "answer_parser", None) is not None and provider.student:
+            self.answerer = ParsedAnswerer(self.answerer, task.answer_parser)  # H reads "It is 17." as 17
         if filter_unsure and cfg.min_confidence is not None and provider.student:
             self.answerer = ConfidentAnswerer(self.answerer, cfg.min_confidence)
         self.decomposer = decomposer_provider(cfg.decomposer).build(cfg, task, provider)
+        prepare = getattr(self.decomposer, "prepare", None)  # decomposers that work through the run's store
+        if context is not None and prepare is not None:
+            prepare(context, self.answerer.version)
 
     @property
     def plain(self) -> bool:
@@ -108,7 +117,7 @@ class Amplifier:
 
     def close(self) -> None:
         if self.owns_answerer:
-            self.answerer.close()
+            self._built.close()  # not a wrapper's close: the engine or endpoint itself
 
     def __enter__(self) -> Amplifier:
         return self
@@ -144,3 +153,18 @@ class ConfidentAnswerer:
             self.filtered += unsure
             out.append(Answer(UNKNOWN, a.logprobs) if unsure else a)
         return out
+
+
+class ParsedAnswerer:
+    """The student's answers as the task reads them (`Task.answer_parser`, set for pretrained students), so H's
+    programs see "17" where the model said "The answer is 17."."""
+
+    def __init__(self, inner: Answerer, parser: Callable[[str], str]) -> None:
+        self.inner, self.parser, self.version = inner, parser, inner.version
+        self.usage = None
+
+    def close(self) -> None:
+        """The student is the run's: nothing to release here."""
+
+    def answer(self, prompts: list[str]) -> list[Answer]:
+        return [a if a.failed else Answer(self.parser(a.text), a.logprobs) for a in self.inner.answer(prompts)]

@@ -5,6 +5,11 @@ decomposition program (a generator that yields subquestions and returns the reco
 - `task`: the task's own H program (the 2018 paper's overseer).
 - `llm`: the answerer proposes validated JSON subquestion plans (`decomposition.LLMDecomposer`).
 - `direct`: no decomposition; the answerer answers the question itself.
+- `human`: overseers decompose sampled questions in the app's workspace page (`ida.review.workspace`).
+
+A decomposer that needs to know where the amplify phase runs (the human's, which queues workspaces in the run's
+store) has a `prepare(context, answerer_version)` method, called with an `AmplifyContext` when the amplify phase
+builds its `Amplifier`.
 
 `amplify.decomposer` may also name an `ida.decomposers` entry point or an import path `module:attr` (see
 `ida.plugins`): a `DecomposerProvider`, or a class / callable built with the task that gives an object with
@@ -14,8 +19,10 @@ decomposition program (a generator that yields subquestions and returns the reco
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from decomposition import Program, recursive_program
@@ -23,8 +30,25 @@ from ida.plugins import Registry, require_callable, require_methods
 from ida.tasks import Question, Task
 
 if TYPE_CHECKING:
-    from ida.config import AmplifyConfig, RunConfig
+    from ida.config import AmplifyConfig, ReviewConfig, RunConfig
     from ida.models.registry import AnswererProvider
+    from ida.progress import RunProgress
+    from ida.store import Store
+
+
+@dataclass(frozen=True)
+class AmplifyContext:
+    """Where an amplify phase runs: for decomposers that work through the run's store (the human's)."""
+
+    store: Store
+    run_id: str
+    run_dir: Path
+    cycle: int
+    review: ReviewConfig
+    seed: int
+    progress: RunProgress
+    app_hint: str
+    sleep: Callable[[float], None] = field(default=time.sleep)
 
 
 class Decomposer(Protocol):
@@ -166,6 +190,19 @@ def _check_llm(config: RunConfig, task: Task) -> None:
                          "langchain); the local student cannot write plans")
 
 
+def _check_human(config: RunConfig, task: Task) -> None:
+    if config.amplify.answerer.kind != "local":
+        raise ValueError("amplify.decomposer: human needs amplify.answerer.kind local (the app answers the "
+                         "overseer's subquestions with the run's checkpoint M_n)")
+
+
+def _human(cfg: AmplifyConfig, task: Task, answerer: AnswererProvider) -> Decomposer:
+    from ida.review.workspace import HumanDecomposer
+
+    fallback = TaskDecomposer(task) if task.can_decompose else DirectDecomposer(answerer.student)
+    return HumanDecomposer(cfg, task, fallback)
+
+
 @dataclass(frozen=True)
 class DecomposerProvider:
     """How one decomposer is built (from the amplify config, the task and the answerer's provider) and checked
@@ -219,3 +256,4 @@ register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answere
     answerer.student, task if cfg.leaves_by_h else None)))
 register_decomposer("llm", DecomposerProvider(build=lambda cfg, task, answerer: LLMPlanDecomposer(cfg),
                                               check=_check_llm))
+register_decomposer("human", DecomposerProvider(build=_human, check=_check_human))

@@ -8,7 +8,7 @@ from ida.amplify.amplifier import Amplifier, ConfidentAnswerer
 from ida.store import Store
 
 
-def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str], run_id: str, cycle: int,
+def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str] | None, run_id: str, cycle: int,
                  phase: str) -> tuple[dict, dict, Any]:
     """What the amplify (or evaluate) phase stores about its amplifier: result fields, metrics, and a writer of
     one event per failed example and per rejected plan (for `Store.finish_phase(also=...)`, so the events land
@@ -16,7 +16,8 @@ def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str], run
     usage = amplifier.take_usage()
     failures = {qid: reasons for qid, reasons in amplifier.failures.items()}
     failed = [(e.question.id, e.error) for e in examples if e.answer is None]
-    unknown = sum(tok not in vocabulary for e in examples if e.usable for tok in e.answer.split())
+    unknown = (0 if vocabulary is None else  # None: a subword tokenizer, where no word is unknown
+               sum(tok not in vocabulary for e in examples if e.usable for tok in e.answer.split()))
     result: dict[str, Any] = {"answerer": amplifier.answerer.version, "overseer": amplifier.overseer,
                               **({"unsure_subanswers": amplifier.answerer.filtered}
                                  if isinstance(amplifier.answerer, ConfidentAnswerer) else {}),

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from ida.atomic import write_text_atomic
+from ida.models.prompts import student_tokenizer
 
 IGNORE = -100  # label value that never reaches the loss (prompt and padding positions)
 
@@ -75,14 +76,17 @@ class TokenizedSet:
 
 
 def tokenize(examples: list[Example], tokenizer, max_length: int) -> TokenizedSet:
+    """Prompts rendered and answers tokenized as the student sees them (`ida.models.prompts.StudentTokenizer`):
+    the answer's tokens are the ones generation emits after the same prompt, ending with the stop token."""
     if not examples:
         raise ValueError("cannot distill on an empty dataset (every example was rejected or failed?)")
+    tokenizer = student_tokenizer(tokenizer)
     prompts = [tokenizer.encode(e.prompt) for e in examples]
-    answers = [tokenizer.encode(e.target) + [tokenizer.eos_token_id] for e in examples]
+    answers = [tokenizer.encode_answer(e.target) for e in examples]
     for e, p, a in zip(examples, prompts, answers):
         if len(p) + len(a) > max_length:
-            raise ValueError(f"example {e.question_id!r} has {len(p) + len(a)} tokens "
-                             f"> model.n_positions={max_length}")
+            raise ValueError(f"example {e.question_id!r} has {len(p) + len(a)} tokens (prompt {len(p)} + answer "
+                             f"{len(a)}), more than the model's context length of {max_length}")
     rows = sequences(prompts, answers, tokenizer.pad_token_id)
     return TokenizedSet(rows["input_ids"], rows["attention_mask"], rows["labels"])
 

@@ -10,7 +10,9 @@ loss is normalised by the answer tokens of the whole step across ranks (see `ida
 draw rows (optionally from one length bucket), split into `grad_accum` micro-batches, for on_policy sample the
 student's answers first, then forward + backward each micro-batch, clip, AdamW step, schedule step. A NaN/Inf
 loss or gradient norm raises `DistillationError` before the optimiser steps: the cycle stops and nothing is
-promoted. With LoRA the adapters are merged back after training, so the caller always gets a plain model.
+promoted. With LoRA the adapters are merged back after training, so the caller gets a plain model (unless
+`distill.lora.save: adapter`, where `TrainResult.adapter` is the peft model to save on its own). The context length
+comes from the model's config whatever the architecture.
 """
 
 from __future__ import annotations
@@ -21,14 +23,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from accelerate import Accelerator
 from transformers import get_scheduler
 
-from ida.config import DistillConfig, LoraConfig
+from ida.config import DistillConfig
 from ida.distill.batching import StepSampler, lengths, split_micro
 from ida.distill.data import IGNORE, Example, tokenize
+from ida.distill.lora import add_lora
 from ida.distill.objectives import (ObjectiveWeights, count_answer_tokens, kd_loss, kd_loss_topk, on_policy_full_loss,
                                     on_policy_loss, sampled_token_logprobs)
 from ida.distill.on_policy import sample_micro_batches
@@ -36,6 +40,8 @@ from ida.distill.registry import objective_provider
 from ida.distill.teachers import KDTargets, teacher_logits_on_samples, teacher_sampled_logprobs
 from ida.errors import IDAError
 from ida.models.generation import pad_id
+from ida.models.pretrained import context_length
+from ida.models.prompts import student_tokenizer
 
 
 class DistillationError(IDAError, RuntimeError):
@@ -52,6 +58,7 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     metrics: dict[str, list[float]] = field(default_factory=dict)
     tokens: int = 0
+    adapter: Any = None  # distill.lora.save=adapter: the peft model (adapters not merged), to save on its own
 
     @property
     def final_loss(self) -> float:
@@ -72,11 +79,14 @@ def train(model, tokenizer, examples: list[Example], cfg: DistillConfig, seed: i
     """Train `model` in place for `steps` (default `cfg.steps`) optimiser steps on `examples`; `teacher` (a
     frozen causal LM with the same tokenizer, never updated) is needed for kd and on_policy."""
     steps = steps or cfg.steps
+    tokenizer = student_tokenizer(tokenizer)
     weights = objective_weights(cfg)
     if needs_teacher(cfg) and teacher is None:
         raise ValueError(f"distill.objective={cfg.objective} needs a teacher model")
     torch.manual_seed(seed)
-    accelerator = Accelerator(mixed_precision="bf16" if cfg.bf16 and torch.cuda.is_available() else "no")
+    cuda = torch.cuda.is_available()
+    # cpu=True without CUDA: several processes (accelerate launch / torchrun) then talk over gloo
+    accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cfg.bf16 and cuda else "no")
     loop = _Loop(model, tokenizer, examples, cfg, weights, seed, accelerator, teacher)
     model.train()
     losses, metrics, start = [], defaultdict(list), time.perf_counter()
@@ -87,18 +97,9 @@ def train(model, tokenizer, examples: list[Example], cfg: DistillConfig, seed: i
         losses.append(sum(weights.weights[n] * values[n] for n in weights.active))
         if on_step:
             on_step(step + 1, losses[-1])
-    loop.finish()
+    adapter = loop.finish()
     model.eval()
-    return TrainResult(steps, time.perf_counter() - start, losses, dict(metrics), loop.tokens)
-
-
-def add_lora(model, cfg: LoraConfig):
-    from peft import LoraConfig as PeftLoraConfig, get_peft_model
-
-    # GPT-2 stores its projections as Conv1D (weights transposed), which peft must be told about.
-    conv1d = getattr(model.config, "model_type", "") == "gpt2"
-    return get_peft_model(model, PeftLoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
-                                                target_modules=list(cfg.target_modules), fan_in_fan_out=conv1d))
+    return TrainResult(steps, time.perf_counter() - start, losses, dict(metrics), loop.tokens, adapter)
 
 
 class _Loop:
@@ -112,7 +113,7 @@ class _Loop:
         self.data_names = {name for name, stream in streams.items() if stream in ("data", "kd")}  # on the rows
         self.sample_names = {name for name, stream in streams.items() if stream == "samples"}  # on samples
         self.uses_kd = "kd" in streams.values()
-        self.max_length = model.config.n_positions
+        self.max_length = context_length(model.config)
         self.data = tokenize(examples, tokenizer, self.max_length)
         self.lengths_N = lengths(self.data)
         if len(self.data) < cfg.grad_accum * accelerator.num_processes:
@@ -121,6 +122,9 @@ class _Loop:
         self.sampler = StepSampler(self.lengths_N, cfg.batch_size, cfg.length_buckets, seed)
         self.base = model
         self.lora = add_lora(model, cfg.lora) if cfg.lora.enabled else None
+        if cfg.gradient_checkpointing:
+            model.config.use_cache = False  # the cache is useless when activations are recomputed
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         trained = self.lora if self.lora is not None else model
         optimizer = torch.optim.AdamW([p for p in trained.parameters() if p.requires_grad], lr=cfg.lr,
                                       weight_decay=cfg.weight_decay)
@@ -177,6 +181,10 @@ class _Loop:
             for name, part in parts.items():
                 value = part[2] if name in self.sample_names else part[0]  # on_policy logs its reverse KL
                 sums[name] += float(value.detach()) / max(int(n_totals[name]), 1)
+        if acc.num_processes > 1:  # each rank summed its own share of the step's loss: report the whole step's
+            names = sorted(sums)
+            totals = acc.reduce(torch.tensor([sums[n] for n in names], device=acc.device), "sum").tolist()
+            sums = defaultdict(float, zip(names, totals))
         if cfg.max_grad_norm is not None:
             norm = acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
             if not math.isfinite(float(norm)):
@@ -241,14 +249,22 @@ class _Loop:
         student.train()
         return batches
 
-    def finish(self) -> None:
-        """Undo what `prepare` and LoRA wrapped: the caller's model object holds the trained weights."""
+    def finish(self):
+        """Undo what `prepare` and LoRA wrapped: the caller's model object holds the trained weights. With
+        `lora.save: adapter` the adapters stay unmerged and the peft model is returned, to be saved alone."""
         self.acc.unwrap_model(self.model, keep_fp32_wrapper=False)
-        if self.lora is not None:
+        if self.cfg.gradient_checkpointing:
+            self.base.gradient_checkpointing_disable()
+            self.base.config.use_cache = True
+        adapter = None
+        if self.lora is not None and self.cfg.lora.save == "adapter":
+            adapter = self.lora
+        elif self.lora is not None:
             merged = self.lora.merge_and_unload()
             assert merged is self.base, "peft must merge into the caller's model in place"
             self.base.requires_grad_(True)
         self.acc.free_memory()
+        return adapter
 
 
 def supervised(cfg: DistillConfig) -> DistillConfig:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 from transformers import DynamicCache
 
+from ida.models.prompts import student_tokenizer
+
 
 @dataclass(frozen=True)
 class Generation:
@@ -41,6 +43,7 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int, temperat
         raise ValueError("max_new_tokens must be at least 1")
     if temperature < 0:
         raise ValueError("temperature must be >= 0")
+    tokenizer = student_tokenizer(tokenizer)  # prompts rendered as the student sees them; its stop tokens
     model.eval()
     device = next(model.parameters()).device
     rng = None
@@ -56,7 +59,7 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int, temperat
 def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop, rng, device) -> list[Generation]:
     ids_B_T, mask_B_T = left_pad([tokenizer.encode(p) for p in prompts], pad_id(tokenizer))
     ids_B_T, mask_B_T = ids_B_T.to(device), mask_B_T.to(device)
-    eos = tokenizer.eos_token_id
+    stop_ids_S = torch.tensor(tokenizer.stop_ids, device=device)
     B = ids_B_T.shape[0]
     tokens, logprobs = [[] for _ in range(B)], [[] for _ in range(B)]
     texts: list[str | None] = [None] * B  # set when a stop string ends the row
@@ -75,12 +78,11 @@ def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop
         for b in (~done_B).nonzero().flatten().tolist():
             tokens[b].append(next_list[b])
             logprobs[b].append(chosen_B[b])
-            if stop and next_list[b] != eos:
+            if stop and next_list[b] not in tokenizer.stop_ids:
                 texts[b] = _cut_at_stop(decode(tokenizer, tokens[b]), stop)
                 if texts[b] is not None:
                     done_B[b] = True
-        if eos is not None:
-            done_B |= next_B == eos
+        done_B |= torch.isin(next_B, stop_ids_S)
         if bool(done_B.all()):
             break
         step_ids_B_T = next_B[:, None]  # the cache object grows in place
@@ -113,13 +115,14 @@ def _cut_at_stop(text: str, stop: list[str]) -> str | None:
 
 
 def decode(tokenizer, ids: list[int]) -> str:
-    eos = tokenizer.eos_token_id
-    return tokenizer.decode(ids[: ids.index(eos)] if eos in ids else ids).strip()
+    return student_tokenizer(tokenizer).decode_answer(ids)
 
 
 def pad_id(tokenizer) -> int:
     """The pad id, falling back to EOS for tokenizers saved without one (many causal LMs); padded positions
     are masked out, so which id fills them does not matter."""
+    if hasattr(tokenizer, "stop_ids"):
+        return tokenizer.pad_token_id  # a StudentTokenizer does the fallback itself
     for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
         if candidate is not None:
             return candidate

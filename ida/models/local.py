@@ -13,12 +13,15 @@ import hashlib
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 from transformers.utils import logging as hf_logging
 
 from ida.config import ModelConfig
 from ida.models.base import Answer
+from ida.models.checkpoint import ADAPTER_CONFIG, hashed_files, load_weights
 from ida.models.generation import Generation, generate
+from ida.models.pretrained import prompt_format
+from ida.models.prompts import StudentTokenizer, student_tokenizer
 from ida.models.tokenizer import build_tokenizer
 
 hf_logging.disable_progress_bar()  # per-checkpoint bars would drown the run's own progress display
@@ -32,30 +35,45 @@ class LocalModel:
     def close(self) -> None:
         """Nothing to release (the weights go with the object)."""
 
-    def __init__(self, model, tokenizer: PreTrainedTokenizerFast, version: str, max_answer_tokens: int = 4,
+    def __init__(self, model, tokenizer: StudentTokenizer | PreTrainedTokenizerFast, version: str,
+                 max_answer_tokens: int = 4,
                  batch_size: int = 512):
-        self.model, self.tokenizer, self.version = model, tokenizer, version
+        self.model, self.tokenizer, self.version = model, student_tokenizer(tokenizer), version
         self.max_answer_tokens, self.batch_size = max_answer_tokens, batch_size
+        self.path: Path | None = None  # the checkpoint dir it was loaded from (vLLM loads the same files)
 
     @classmethod
     def build(cls, cfg: ModelConfig, vocabulary: list[str], seed: int, version: str = "M0") -> LocalModel:
+        """M_0: the checkpoint of `model.pretrained`, or else the built-in GPT-2 over the task's vocabulary."""
+        if cfg.pretrained is not None:
+            from ida.models.pretrained import load_pretrained
+
+            model, tokenizer = load_pretrained(cfg)
+            return cls(model, tokenizer, version, cfg.max_answer_tokens, cfg.answer_batch_size)
         tokenizer = build_tokenizer(vocabulary)
         torch.manual_seed(seed)
         config = GPT2Config(vocab_size=len(tokenizer), n_layer=cfg.n_layer, n_embd=cfg.n_embd, n_head=cfg.n_head,
                             n_positions=cfg.n_positions, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout,
                             attn_pdrop=cfg.dropout, bos_token_id=tokenizer.eos_token_id,
                             eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-        return cls(GPT2LMHeadModel(config), tokenizer, version, cfg.max_answer_tokens, cfg.answer_batch_size)
+        return cls(GPT2LMHeadModel(config), StudentTokenizer(tokenizer, prompt_format(cfg)), version,
+                   cfg.max_answer_tokens, cfg.answer_batch_size)
 
     @classmethod
     def load(cls, path: str | Path, version: str | None = None, max_answer_tokens: int = 4,
-             batch_size: int = 512) -> LocalModel:
+             batch_size: int = 512, cfg: ModelConfig | None = None) -> LocalModel:
+        """A checkpoint dir (full weights, or an adapter merged onto its base); `cfg` gives the prompt format,
+        dtype and loading options of a run (None: plain, as saved)."""
         path = Path(path)
-        if not (path / "config.json").exists():
+        if not (path / "config.json").exists() and not (path / ADAPTER_CONFIG).exists():
             raise FileNotFoundError(f"{path} is not a checkpoint dir (no config.json)")
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        return cls(model, tokenizer, version or f"ckpt:{content_hash(path)[:12]}", max_answer_tokens, batch_size)
+        cfg = cfg or ModelConfig()
+        model = load_weights(path, cfg)
+        raw = AutoTokenizer.from_pretrained(path, local_files_only=True, trust_remote_code=cfg.trust_remote_code)
+        tokenizer = StudentTokenizer(raw, prompt_format(cfg))
+        model = cls(model, tokenizer, version or f"ckpt:{content_hash(path)[:12]}", max_answer_tokens, batch_size)
+        model.path = path
+        return model
 
     def save(self, path: str | Path) -> str:
         """`save_pretrained` (safetensors) + tokenizer into `path`; returns the content hash of the files."""
@@ -84,15 +102,12 @@ def use_threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-HASHED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
-
-
 def content_hash(path: Path) -> str:
-    """sha256 over the files that define the student (architecture, weights, vocabulary), in name order;
-    loader bookkeeping such as tokenizer_config.json is left out so a reload-and-save keeps the hash."""
+    """sha256 over the files that define the student (architecture, weights or adapter and the base it names,
+    vocabulary, chat template), in name order; loader bookkeeping such as tokenizer_config.json is left out so
+    a reload-and-save keeps the hash."""
     digest = hashlib.sha256()
-    for f in sorted(Path(path) / name for name in HASHED_FILES):
-        if f.exists():
-            digest.update(f.name.encode())
-            digest.update(f.read_bytes())
+    for f in hashed_files(Path(path)):
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
     return digest.hexdigest()

@@ -45,11 +45,13 @@ class AnswererProvider:
     """How one kind of answerer is built and checked.
 
     `student`: the answerer is the run's own student M_n (not owned by the amplifier, never closed by it; the
-    amplify phase's `min_confidence` filter applies to it)."""
+    amplify phase's `min_confidence` filter applies to it). `engine`: the student's weights in an engine the
+    amplifier starts for its phase and closes (vLLM)."""
 
     build: Callable[[AnswererConfig, Answerer], ManagedAnswerer]
     check: Callable[[AnswererConfig], None] = _no_check
     student: bool = False
+    engine: bool = False  # the student, but in an engine the amplifier starts and must close (vLLM)
 
 
 ANSWERERS: dict[str, AnswererProvider] = {}
@@ -127,7 +129,20 @@ def _langchain(cfg: AnswererConfig, student: Answerer) -> ManagedAnswerer:
                              system_prompt=cfg.langchain_system_prompt)
 
 
+def _vllm(cfg: AnswererConfig, student: Answerer) -> ManagedAnswerer:
+    from ida.models.vllm import VLLMAnswerer
+
+    return VLLMAnswerer(student, cfg.vllm)
+
+
+def _check_vllm(cfg: AnswererConfig) -> None:
+    from ida.models.vllm import require_vllm
+
+    require_vllm()
+
+
 register_answerer("local", AnswererProvider(build=lambda cfg, student: student, student=True))  # type: ignore
 register_answerer("openai", AnswererProvider(build=_openai, check=_check_openai))
 register_answerer("langchain", AnswererProvider(
     build=_langchain, check=lambda cfg: import_path(cfg.langchain_factory or "", "amplify.answerer.langchain_factory")))
+register_answerer("vllm", AnswererProvider(build=_vllm, check=_check_vllm, student=True, engine=True))

@@ -67,15 +67,35 @@ class ReviewQueue:
         """End every lease past its window; their items return to the queue. Returns how many."""
         return self.store.review_expire(self.clock)
 
-    def submit(self, lease_id: int, user: str, verdict: str, target: str | None = None, comment: str = "") -> dict:
+    def submit(self, lease_id: int, user: str, verdict: str, target: str | None = None, comment: str = "",
+               validate: Callable[[str], str | None] | None = None, reclaim: bool = False) -> dict:
         """Record a verdict under a live lease. `edit` needs the corrected answer as `target` (whitespace is
-        normalised); accept and reject keep no target. Raises `LeaseError` if the lease is not live."""
+        normalised; `validate(target)` -> error text, e.g. `Task.validate_answer`, refuses it with ValueError);
+        accept and reject keep no target. Raises `LeaseError` if the lease is not live; with `reclaim`, a lease
+        that ran out is first claimed again when nobody else holds its item (the verdict is never lost)."""
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
         target = " ".join(target.split()) if (verdict == "edit" and target) else None
         if verdict == "edit" and not target:
             raise ValueError("an edit needs the corrected answer")
-        return self.store.review_submit(lease_id, user, verdict, target, comment, self.clock)
+        if verdict == "edit" and validate is not None and (error := validate(target or "")):
+            raise ValueError(error)
+        try:
+            return self.store.review_submit(lease_id, user, verdict, target, comment, self.clock)
+        except LeaseError:
+            if not reclaim:
+                raise
+        lease = self.store.review_reclaim(lease_id, user, self.clock, self.lease_seconds)
+        return self.store.review_submit(lease.id, user, verdict, target, comment, self.clock)
+
+    def undo(self, user: str, run_id: str) -> Lease:
+        """Take back the user's latest verdict while its cycle's review phase is open; the item is leased to
+        them again. `LeaseError` (with the reason) when it cannot be undone."""
+        return self.store.review_undo(user, run_id, self.clock, self.lease_seconds)
+
+    def lease(self, lease_id: int) -> Lease | None:
+        """A lease by id, live or ended."""
+        return self.store.review_lease(lease_id)
 
     # -- reading ------------------------------------------------------------------------------------------------
     def verdicts(self, user: str | None = None, cycle: int | None = None) -> list[dict[str, Any]]:

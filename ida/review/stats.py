@@ -28,6 +28,11 @@ def agreement(verdicts: list[dict]) -> tuple[float | None, int]:
     return sum(_outcome(a) == _outcome(b) for a, b in pairs) / len(pairs), len(pairs)
 
 
+def disputed(verdicts: list[dict]) -> dict[int, list[dict]]:
+    """The items whose overseers gave different outcomes (the overlap slice's disagreements), by item id."""
+    return {i: vs for i, vs in _by_item(verdicts).items() if len({_outcome(v) for v in vs}) > 1}
+
+
 def reviewer_stats(verdicts: list[dict]) -> list[dict[str, Any]]:
     """One row per overseer, then an `all` row: items, items per hour of review time, median seconds per item,
     accept/edit/reject rates, and agreement with the other overseer on shared items."""

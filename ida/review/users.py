@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,9 +26,16 @@ MIN_PASSWORD = 8
 # scrypt at n=2^14, r=8 costs ~16 MiB and ~0.1 s per guess: slow for an attacker, fine for a login.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+# Failed logins within the window lock the account (5), and the client (20: people behind one address mistype
+# too; a guesser trying many names does not get far), for the window.
+MAX_FAILURES, MAX_CLIENT_FAILURES, LOCK_SECONDS = 5, 20, 15 * 60
 
 class UserError(ValueError):
     """A bad account request: unknown role, bad name, short password, or a name/e-mail already taken."""
+
+
+class LoginLocked(UserError):
+    """Too many failed logins for this account or from this client lately; the message says for how long."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,8 @@ def default_users_db(runs_root: Path) -> Path:
 class Users:
     """The accounts table of a `Store`."""
 
-    def __init__(self, store: Store):
-        self.store = store
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time):
+        self.store, self.clock = store, clock
 
     def add(self, name: str, role: str, password: str | None, email: str | None = None) -> User:
         """A new account; `password=None` makes an OIDC-only account (needs an e-mail)."""
@@ -102,15 +110,27 @@ class Users:
     def list(self) -> list[User]:
         return [User(a.name, a.role, a.email) for a in self.store.accounts()]  # type: ignore[arg-type]
 
-    def authenticate(self, name: str, password: str, audit: Store, run_id: str | None) -> User | None:
-        """The user if the password matches; logs `login` or `login_failed` to `audit`'s event log."""
+    def authenticate(self, name: str, password: str, audit: Store, run_id: str | None,
+                     client: str = "unknown") -> User | None:
+        """The user if the password matches; logs `login` or `login_failed` to `audit`'s event log. After
+        `MAX_FAILURES` failures within `LOCK_SECONDS` for this account, or `MAX_CLIENT_FAILURES` from this
+        `client` (an address), raises `LoginLocked` (logged as `login_locked`) without checking the password."""
+        now, name, client = self.clock(), name[:64], client[:128]
+        by_account, by_client, last = self.store.login_failures(name, client, now - LOCK_SECONDS)
+        if by_account >= MAX_FAILURES or by_client >= MAX_CLIENT_FAILURES:
+            minutes = max(1, round(((last or now) + LOCK_SECONDS - now) / 60))
+            audit.event(run_id, name, "login_locked", {"client": client, "account_failures": by_account,
+                                                       "client_failures": by_client})
+            raise LoginLocked(f"Too many failed logins: try again in {minutes} minutes.")
         row = self.store.account(name=name)
         encoded = row.password if row is not None and row.password else _dummy_hash()
         ok = verify_password(password, encoded) and row is not None and row.password is not None
         if not ok:
             reason = "unknown user" if row is None else "wrong password"
-            audit.event(run_id, name[:64], "login_failed", {"reason": reason, "method": "password"})
+            self.store.login_failure_add(name, client, now)
+            audit.event(run_id, name, "login_failed", {"reason": reason, "method": "password", "client": client})
             return None
+        self.store.login_failures_clear(name)
         audit.event(run_id, name, "login", {"method": "password", "role": row.role})
         return _user(row)
 
@@ -126,3 +146,35 @@ class Users:
 
 def _user(account: Account | None) -> User | None:
     return None if account is None else User(account.name, account.role, account.email)  # type: ignore[arg-type]
+
+
+def session_secret(users_db: Path) -> bytes:
+    """The key that signs the app's session tokens, kept beside the users file (made on first use, mode 0600)."""
+    path = Path(users_db).parent / "session.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"session.key.{secrets.token_hex(4)}")
+        tmp.write_text(secrets.token_hex(32))
+        tmp.chmod(0o600)
+        tmp.replace(path) if not path.exists() else tmp.unlink()
+    return path.read_text().strip().encode()
+
+
+def session_token(name: str, secret: bytes, now: float | None = None, hours: float = 12.0) -> str:
+    """`name.expires.signature`: lets a reload of the app keep its login until `expires`."""
+    expires = int((time.time() if now is None else now) + hours * 3600)
+    body = f"{name}.{expires}"
+    return f"{body}.{hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()[:32]}"
+
+
+def read_session_token(token: str, secret: bytes, now: float | None = None) -> str | None:
+    """The user name of a valid, unexpired token; None for anything else."""
+    try:
+        user, expires, signature = token.rsplit(".", 2)
+        expiry = int(expires)
+    except ValueError:
+        return None
+    good = hmac.new(secret, f"{user}.{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+    if not hmac.compare_digest(good, signature) or expiry < (time.time() if now is None else now):
+        return None
+    return user

@@ -1,16 +1,19 @@
 """`Store`: one SQLite file (WAL) per run dir that owns every table — runs, phases, examples with their graphs,
-metrics, the append-only event log, alerts and sign-offs, the review queue (items, leases, verdicts) and the
-oversight app's accounts. Nothing else touches its connection. Cheap to open: give each thread its own."""
+metrics, the append-only event log, alerts and sign-offs, the review queue (items, leases, verdicts), the
+human-as-H workspaces and the oversight app's accounts. Nothing else touches its connection. Cheap to open: give
+each thread its own."""
 
 from ida.store.accounts import AccountTables, AccountTaken
 from ida.store.review import LeaseError, ReviewTables
-from ida.store.rows import Account, ExampleRow, Lease
+from ida.store.rows import Account, ExampleRow, Lease, Workspace, WorkspaceStep
 from ida.store.runs import RunTables
 from ida.store.safety import NothingToSignOff, SafetyTables
+from ida.store.workspaces import WorkspaceError, WorkspaceTables
 
 
-class Store(ReviewTables, AccountTables, SafetyTables, RunTables):
+class Store(ReviewTables, WorkspaceTables, AccountTables, SafetyTables, RunTables):
     """A connection to a run's (or the accounts') SQLite file; see the package docstring."""
 
 
-__all__ = ["Account", "AccountTaken", "ExampleRow", "Lease", "LeaseError", "NothingToSignOff", "Store"]
+__all__ = ["Account", "AccountTaken", "ExampleRow", "Lease", "LeaseError", "NothingToSignOff", "Store", "Workspace",
+           "WorkspaceError", "WorkspaceStep"]

@@ -35,3 +35,21 @@ class AccountTables(RunTables):
     def accounts(self) -> list[Account]:
         rows = self._db.execute("SELECT * FROM users ORDER BY name")
         return [Account(r["name"], r["role"], r["email"], r["password"]) for r in rows]
+
+    # failed logins (rate limit and lockout; the rules live in `ida.review.users`)
+    def login_failure_add(self, account: str, client: str, now: float) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO login_failures (account, client, ts) VALUES (?, ?, ?)", (account, client, now))
+
+    def login_failures(self, account: str, client: str, since: float) -> tuple[int, int, float | None]:
+        """(failures of `account`, failures from `client`, the latest of them) since `since`."""
+        row = self._db.execute(
+            "SELECT coalesce(sum(account = ?), 0), coalesce(sum(client = ?), 0),"
+            " max(CASE WHEN account = ? OR client = ? THEN ts END) FROM login_failures WHERE ts >= ?",
+            (account, client, account, client, since)).fetchone()
+        return int(row[0]), int(row[1]), row[2]
+
+    def login_failures_clear(self, account: str) -> None:
+        """A successful login forgets the account's failures (its client's stay: they may be guessing others)."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM login_failures WHERE account = ?", (account,))

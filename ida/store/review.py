@@ -110,9 +110,73 @@ class ReviewTables(RunTables):
                 self._end(lease, now, "verdict", log=False)
                 self.event(lease.run_id, user, "verdict", {
                     "item": lease.item_id, "lease": lease.id, "verdict": verdict, "seconds": round(seconds, 3),
-                    "cycle": lease.cycle, "question_id": lease.question_id, "node": lease.node})
+                    "cycle": lease.cycle, "question_id": lease.question_id, "node": lease.node,
+                    "target": target, "comment": comment})
                 return {"item_id": lease.item_id, "verdict": verdict, "target": target, "seconds": seconds}
         raise failure
+
+    def review_lease(self, lease_id: int) -> Lease | None:
+        """A lease by id, live or ended."""
+        row = self._db.execute(_LEASES + " WHERE l.id = ?", (lease_id,)).fetchone()
+        return None if row is None else _lease(row)
+
+    def review_reclaim(self, lease_id: int, user: str, clock: Clock, lease_seconds: float) -> Lease:
+        """A new lease for `user` on the item of their ended lease `lease_id`, when nobody holds it, it still
+        wants a verdict and they have not given one; else `LeaseError` saying why. Their verdict typed after the
+        old lease ran out then lands under the new one."""
+        with self._transaction() as db:
+            now = clock()
+            self._expire(now)
+            old = self.review_lease(lease_id)
+            if old is None or old.user != user:
+                raise LeaseError(f"lease {lease_id} was not {user!r}'s")
+            item = db.execute("SELECT i.*, l.user AS holder FROM review_items i LEFT JOIN leases l"
+                              " ON l.id = i.lease_id WHERE i.id = ?", (old.item_id,)).fetchone()
+            if item["lease_id"] is not None and item["holder"] != user:
+                raise LeaseError(f"{item['holder']} holds this item now")
+            judged = db.execute("SELECT 1 FROM verdicts WHERE item_id = ? AND user = ?", (old.item_id, user))
+            if judged.fetchone() is not None or item["done"] >= item["copies"]:
+                raise LeaseError("this item has all its verdicts now")
+            live = self._live(user)
+            if live is not None and live.item_id == old.item_id:
+                return live
+            if live is not None:
+                self._end(live, now, "release")
+            new = db.execute("INSERT INTO leases (item_id, user, claimed, expires) VALUES (?, ?, ?, ?)",
+                             (old.item_id, user, old.claimed, now + lease_seconds)).lastrowid
+            db.execute("UPDATE review_items SET lease_id = ? WHERE id = ?", (new, old.item_id))
+            self.event(old.run_id, user, "reclaim", {"item": old.item_id, "lease": new, "after": lease_id})
+            return self._live(user)  # type: ignore[return-value]
+
+    def review_undo(self, user: str, run_id: str, clock: Clock, lease_seconds: float) -> Lease:
+        """Take back `user`'s latest verdict while its cycle's review phase is open: the verdict is removed
+        (logged as `undo`), and the user gets a lease on the item again (their current lease is released).
+        `LeaseError` when there is nothing to undo."""
+        with self._transaction() as db:
+            now = clock()
+            v = db.execute("SELECT v.*, i.cycle, i.run_id FROM verdicts v JOIN review_items i ON i.id = v.item_id"
+                           " WHERE v.user = ? AND i.run_id = ? ORDER BY v.id DESC LIMIT 1", (user, run_id)).fetchone()
+            if v is None:
+                raise LeaseError("you have no verdict to undo")
+            closed = db.execute("SELECT 1 FROM phases WHERE run_id = ? AND cycle = ? AND phase = 'review'",
+                                (run_id, v["cycle"])).fetchone()
+            if closed is not None:
+                raise LeaseError(f"cycle {v['cycle']}'s review phase is over: its verdicts are final")
+            held = db.execute("SELECT l.user FROM review_items i JOIN leases l ON l.id = i.lease_id"
+                              " WHERE i.id = ?", (v["item_id"],)).fetchone()
+            if held is not None:
+                raise LeaseError(f"{held['user']} is reviewing this item now: try again later")
+            live = self._live(user)
+            if live is not None:
+                self._end(live, now, "release")
+            db.execute("DELETE FROM verdicts WHERE id = ?", (v["id"],))
+            db.execute("UPDATE review_items SET done = done - 1 WHERE id = ?", (v["item_id"],))
+            new = db.execute("INSERT INTO leases (item_id, user, claimed, expires) VALUES (?, ?, ?, ?)",
+                             (v["item_id"], user, now, now + lease_seconds)).lastrowid
+            db.execute("UPDATE review_items SET lease_id = ? WHERE id = ?", (new, v["item_id"]))
+            self.event(run_id, user, "undo", {"item": v["item_id"], "verdict": v["verdict"], "target": v["target"],
+                                              "comment": v["comment"], "cycle": v["cycle"], "lease": new})
+            return self._live(user)  # type: ignore[return-value]
 
     def review_verdicts(self, user: str | None = None, cycle: int | None = None) -> list[dict[str, Any]]:
         """Verdicts joined with their items, oldest first."""

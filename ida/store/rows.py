@@ -57,3 +57,43 @@ class Account:
     role: str
     email: str | None
     password: str | None
+
+
+@dataclass(frozen=True)
+class WorkspaceStep:
+    """One subquestion an overseer asked in a workspace: as typed (`text`, may refer to earlier answers as #N),
+    as the model was asked (`asked`, references filled), and the model's answer."""
+
+    position: int
+    text: str
+    asked: str
+    answer: str
+    answered_by: str
+    user: str
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A question an overseer decomposes as H under a lease; `answer` is set once it is finished."""
+
+    id: int
+    run_id: str
+    cycle: int
+    question_id: str
+    text: str
+    prompt: str
+    difficulty: int
+    model_version: str
+    holder: str | None
+    expires: float | None
+    answer: str | None
+    finished_by: str | None
+    steps: tuple[WorkspaceStep, ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        return self.answer is not None
+
+    def held_by(self, user: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        return self.holder == user and self.expires is not None and self.expires > now

@@ -1,5 +1,6 @@
 """Every table of the SQLite store, in one place: a run's results (runs, phases, examples, metrics, the event log),
-its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts) and the app's accounts (users).
+its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts), the human-as-H workspaces (workspaces, their steps) and the app's
+accounts (users, failed logins).
 Every statement is `IF NOT EXISTS`, so opening an older store adds the tables it lacks; `COLUMNS` are added to
 older tables by `migrate` (then `INDEXES`, which may use them)."""
 
@@ -47,6 +48,18 @@ CREATE INDEX IF NOT EXISTS leases_live ON leases (user) WHERE ended IS NULL;
 CREATE INDEX IF NOT EXISTS leases_expiry ON leases (expires) WHERE ended IS NULL;
 CREATE TABLE IF NOT EXISTS users (
   name TEXT PRIMARY KEY, role TEXT NOT NULL, email TEXT UNIQUE, password TEXT, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures (
+  id INTEGER PRIMARY KEY, account TEXT NOT NULL, client TEXT NOT NULL, ts REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_ts ON login_failures (ts);
+CREATE TABLE IF NOT EXISTS workspaces (
+  id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, cycle INTEGER NOT NULL, question_id TEXT NOT NULL,
+  text TEXT NOT NULL, prompt TEXT NOT NULL, difficulty INTEGER NOT NULL, model_version TEXT NOT NULL,
+  holder TEXT, claimed REAL, expires REAL, answer TEXT, finished_by TEXT, finished REAL, created REAL NOT NULL,
+  UNIQUE (run_id, cycle, question_id));
+CREATE TABLE IF NOT EXISTS workspace_steps (
+  id INTEGER PRIMARY KEY, workspace_id INTEGER NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL,
+  asked TEXT NOT NULL, answer TEXT NOT NULL, answered_by TEXT NOT NULL, user TEXT NOT NULL, ts REAL NOT NULL,
+  UNIQUE (workspace_id, position));
 """
 
 # Columns added after a table's first release: (table, column, declaration).

@@ -42,7 +42,7 @@ class Question:
 @runtime_checkable
 class Task(Protocol):
     """A task: makes questions, knows H's decomposition and the true answer. A class that subclasses `Task`
-    explicitly inherits the defaults of `can_decompose` and `check`."""
+    explicitly inherits the defaults of `can_decompose`, `evidence`, `validate_answer` and `check`."""
 
     name: str
     form: Form
@@ -74,6 +74,11 @@ class Task(Protocol):
         """The facts a reviewer needs to check `question`'s answer (e.g. the lookups H's program uses), as lines
         of text; by default the question's own context."""
         return list(question.context)
+
+    def validate_answer(self, answer: str) -> str | None:
+        """Why `answer` cannot be an answer of this task (one line for the person who typed it), or None when it
+        can; by default anything but empty text (after whitespace is normalised) can."""
+        return None if answer.split() else "the answer is empty"
 
     def check(self, question: Question, answer: str | None) -> bool:
         """Whether `answer` is right: by default, equal to the true answer (never right when either is None)."""

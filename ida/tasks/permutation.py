@@ -73,6 +73,11 @@ class PermutationTask(WorldTask[Permutation, tuple[int, int]]):
     def _difficulty(self, world: Permutation, parsed: tuple[int, int]) -> int:
         return parsed[1]
 
+    def validate_answer(self, answer: str) -> str | None:
+        if parse_int(answer, 0, self.n_items - 1) is None or len(answer.split()) != 1:
+            return f"{answer.strip()[:40]!r} is not an item: write a whole number from 0 to {self.n_items - 1}"
+        return None
+
     def _answer(self, world: Permutation, parsed: tuple[int, int]) -> str:
         x, k = parsed
         for _ in range(k):

@@ -198,6 +198,28 @@ class WorldTask(Task, Generic[W, P]):
         world, _ = self._world_of(question)
         return self._answer(world, self._parse_text(world, question.text))
 
+    def validate_answer(self, answer: str) -> str | None:
+        """An answer must have the shape of this task's answers: as many tokens as one of its true answers, each
+        token one that its true answers use (e.g. a number in range for permutation; never "thirty one" or "4e").
+        H's "I could not" (`?`) is not an answer to train on."""
+        tokens = answer.split()
+        if not tokens:
+            return "the answer is empty"
+        lengths, allowed = self._answer_shapes()
+        bad = [t for t in tokens if t not in allowed]
+        if bad or len(tokens) not in lengths:
+            example = ", ".join(sorted(allowed, key=lambda t: (len(t), t))[:6])
+            what = f"{bad[0]!r} is not" if bad else f"{len(tokens)} words is not"
+            return f"{what} an answer of {self.name}: answers look like {example}, ..."
+        return None
+
+    def _answer_shapes(self) -> tuple[set[int], set[str]]:
+        """(token counts, tokens) of the true answers over both splits, computed once."""
+        if getattr(self, "_shapes", None) is None:
+            answers = [self.true_answer(q).split() for split in ("train", "eval") for q in self.questions(split)]
+            self._shapes = ({len(a) for a in answers}, {t for a in answers for t in a} - {UNKNOWN})
+        return self._shapes
+
     def vocabulary(self) -> list[str]:
         return list(dict.fromkeys([*SPECIAL_TOKENS, *self._tokens()]))
 

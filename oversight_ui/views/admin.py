@@ -1,5 +1,6 @@
 """Admin: reviewer statistics (items per hour, median seconds per item, verdict rates, agreement on the overlap
-slice), live leases, accounts, and the append-only audit log."""
+slice), wrong targets trained on per cycle, disputed items side by side, a drill-down per item, live leases,
+accounts, and the append-only audit log (verdicts with their comments and edits)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,42 @@ import time
 
 import streamlit as st
 
-from ida.review.stats import agreement, reviewer_stats
+from ida.review.stats import agreement, disputed, reviewer_stats
+from oversight_ui.labels import item
 from oversight_ui.session import open_stores, require_admin, utc
+
+
+def show_disputes(verdicts: list[dict]) -> None:
+    """Items whose two overseers disagree: both verdicts, comments and edits side by side."""
+    st.subheader("Disputed items", divider="gray")
+    items = disputed(verdicts)
+    if not items:
+        st.caption("No disagreement on the overlap slice.")
+    for item_id, vs in items.items():
+        first = vs[0]
+        st.markdown(f"**Item {item_id}** · cycle {first['cycle']} · {item(first['node'])}")
+        st.code(first["question_id"], language=None)
+        for col, v in zip(st.columns(len(vs)), vs):
+            with col.container(border=True):
+                st.text(f"{v['user']}: {v['verdict']}")
+                if v["target"] is not None:
+                    st.text(f"edited answer: {v['target']}")
+                st.text(f"comment: {v['comment'] or '-'}")
+
+
+def drill_down(verdicts: list[dict], events: list[dict], leases: list[dict]) -> None:
+    st.subheader("One item", divider="gray")
+    ids = sorted({v["item_id"] for v in verdicts} | {x["item_id"] for x in leases})
+    if not ids:
+        st.caption("No item has been claimed yet.")
+        return
+    chosen = st.selectbox("Item", ids, key="admin_item")
+    st.dataframe([{"who": v["user"], "verdict": v["verdict"], "edited answer": v["target"], "comment": v["comment"],
+                   "seconds": round(v["seconds"], 1), "when (UTC)": utc(v["ts"])}
+                  for v in verdicts if v["item_id"] == chosen], hide_index=True, width="stretch")
+    st.dataframe([{"when (UTC)": utc(e["ts"]), "who": e["actor"], "what": e["kind"],
+                   "details": json.dumps(e["payload"])}
+                  for e in events if e["payload"].get("item") == chosen], hide_index=True, width="stretch")
 
 
 def main() -> None:
@@ -22,6 +57,8 @@ def main() -> None:
         users = s.users.list()
         events = s.run.events()
         still_open = queue.open_count()
+        leases = queue.leases()
+        oversight = s.run.metrics(s.run_id, "oversight")
     share, pairs = agreement(verdicts)
     cols = st.columns(4)
     cols[0].metric("Verdicts", len(verdicts))
@@ -30,6 +67,13 @@ def main() -> None:
     cols[3].metric("Live leases", len(live))
     st.subheader("Reviewer statistics", divider="gray")
     st.dataframe(reviewer_stats(verdicts), hide_index=True, width="stretch")
+    if oversight:
+        st.subheader("Wrong targets trained on", divider="gray")
+        st.dataframe([{"cycle": c, "accepted targets that are wrong": m["oversight"].get("accepted_wrong"),
+                       "accepted": m["oversight"].get("accepted"), "reject rate": m["oversight"].get("reject_rate")}
+                      for c, m in sorted(oversight.items())], hide_index=True, width="stretch")
+    show_disputes(verdicts)
+    drill_down(verdicts, events, leases)
     if live:
         st.subheader("Live leases", divider="gray")
         now = time.time()

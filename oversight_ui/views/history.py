@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from oversight_ui.labels import item
 from oversight_ui.session import open_stores, require_user, utc
 
 
@@ -12,6 +13,10 @@ def main() -> None:
     st.title("My history")
     with open_stores() as s:
         verdicts = s.queue().verdicts(user=user.name)
+        texts = {}
+        for v in verdicts:
+            example = s.run.example(v["run_id"], v["cycle"], v["question_id"])
+            texts[v["id"]] = example.graph["nodes"][0]["text"] if example and example.graph else "?"
     if not verdicts:
         st.info("No verdicts yet.")
         return
@@ -21,7 +26,7 @@ def main() -> None:
     for col, (k, n) in zip(cols[1:], counts.items()):
         col.metric(k.capitalize(), n)
     rows = [{"when (UTC)": utc(v["ts"]),
-             "cycle": v["cycle"], "question": v["question_id"], "node": v["node"], "verdict": v["verdict"],
+             "cycle": v["cycle"], "question": texts[v["id"]], "what": item(v["node"]), "verdict": v["verdict"],
              "edited answer": v["target"], "comment": v["comment"], "seconds": round(v["seconds"], 1)}
             for v in reversed(verdicts)]
     st.dataframe(rows, hide_index=True, width="stretch")

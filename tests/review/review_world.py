@@ -47,3 +47,27 @@ def make_review_run(root: Path, n_items: int = 6, overlap: float = 0.0, hostile_
     accounts.add("root", "admin", PASSWORDS["root"], email="root@example.org")
     users.close()
     return run_dir
+
+
+def make_workspace_run(root: Path, questions: int = 1) -> Path:
+    """`root/runs/w1`: amplify.decomposer=human, a tiny real M0 checkpoint, `questions` workspaces of cycle 1."""
+    from ida.models.local import LocalModel
+    from ida.tasks import make_task
+
+    run_dir = root / "runs" / "w1"
+    run_dir.mkdir(parents=True)
+    config = load_config(None, ["amplify.decomposer=human", "task.params={n_items: 8, max_k: 4}", "model.n_layer=1",
+                                "model.n_embd=32", "model.n_head=2", "max_cycles=1"])
+    (run_dir / "config.yaml").write_text(dump_config(config))
+    task = make_task("permutation", form="weights", seed=config.task.seed, n_items=8, max_k=4)
+    LocalModel.build(config.model, task.vocabulary(), seed=0).save(run_dir / "cycle-0" / "checkpoint")
+    store = Store(run_dir / "ida.sqlite")
+    store.create_run("w1", "permutation", dump_config(config))
+    qs = [q for q in task.questions("train") if q.difficulty == 4][:questions]
+    store.workspace_enqueue("w1", 1, "M0", [(q.id, q.text, q.prompt, q.difficulty) for q in qs], 0.0)
+    store.close()
+    users = Store(root / "runs" / "users.sqlite")
+    for name in ("alice", "bob"):
+        Users(users).add(name, "overseer", PASSWORDS[name])
+    users.close()
+    return run_dir

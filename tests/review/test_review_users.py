@@ -2,6 +2,7 @@
 
 import sqlite3
 
+import pytest
 from typer.testing import CliRunner
 
 from ida.cli import app
@@ -67,3 +68,32 @@ def test_review_command_refuses_a_missing_run_or_missing_accounts(tmp_path):
     Store(run_dir / "ida.sqlite").close()
     out = runner.invoke(app, ["review", str(run_dir)])
     assert out.exit_code == 2 and "ida users add" in out.output
+
+
+def test_failed_logins_lock_the_client_too_and_the_lock_ends(tmp_path):
+    from ida.review.users import LOCK_SECONDS, MAX_CLIENT_FAILURES, LoginLocked
+
+    now = [1000.0]
+    store = Store(tmp_path / "users.sqlite")
+    users = Users(store, clock=lambda: now[0])
+    users.add("carol", "overseer", "carol-password")
+    for name in (f"guess{i}" for i in range(MAX_CLIENT_FAILURES)):  # many names from one client
+        assert users.authenticate(name, "guess-guess", audit=store, run_id=None, client="10.0.0.9") is None
+    with pytest.raises(LoginLocked, match="Too many failed logins"):
+        users.authenticate("carol", "carol-password", audit=store, run_id=None, client="10.0.0.9")
+    assert users.authenticate("carol", "carol-password", audit=store, run_id=None, client="10.0.0.7") is not None
+    now[0] += LOCK_SECONDS + 1
+    assert users.authenticate("carol", "carol-password", audit=store, run_id=None, client="10.0.0.9") is not None
+    assert [e["payload"]["client"] for e in store.events() if e["kind"] == "login_locked"] == ["10.0.0.9"]
+
+
+def test_session_tokens_are_signed_and_expire(tmp_path):
+    from ida.review.users import read_session_token, session_secret, session_token
+
+    secret = session_secret(tmp_path / "users.sqlite")
+    assert session_secret(tmp_path / "users.sqlite") == secret and (tmp_path / "session.key").stat().st_mode & 0o077 == 0
+    token = session_token("a.b", secret, now=100.0, hours=1)
+    assert read_session_token(token, secret, now=200.0) == "a.b"
+    assert read_session_token(token, secret, now=100.0 + 3601) is None
+    assert read_session_token(token.replace("a.b", "root", 1), secret, now=200.0) is None
+    assert read_session_token("garbage", secret) is None and read_session_token(token, b"other", now=200.0) is None
