@@ -214,7 +214,8 @@ class AmplifyConfig(Section):
         "Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion "
         "plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each "
         "question) or human (overseers decompose sampled questions in the app's workspace page; see "
-        "review.workspaces); or a registered decomposer, an `ida.decomposers` entry point, or an import path module:attr."))
+        "review.workspaces); or a registered decomposer, an `ida.decomposers` entry point, or an import path "
+        "module:attr."))
     llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description=(
         "decomposer=llm: plan limits and retries."))
     depth: int = Field(1, ge=1, le=8, description=(

@@ -23,7 +23,7 @@ import time
 import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any
 
 from decomposition.answerer import Answer
 from ida.config import OpenAIConfig

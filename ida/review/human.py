@@ -34,28 +34,25 @@ def _strictest(verdicts: list[dict]) -> tuple[dict, str, str]:
 
 def combine(verdicts: list[dict]) -> dict[str, Review]:
     """One `Review` per question from its whole-example verdicts (reject > edit > accept)."""
-    by_question: dict[str, list[dict]] = {}
-    for v in verdicts:
-        if v["node"] == WHOLE_EXAMPLE and v.get("key") is None:
-            by_question.setdefault(v["question_id"], []).append(v)
-    out = {}
-    for qid, vs in by_question.items():
-        worst, users, comment = _strictest(vs)
-        out[qid] = Review(qid, worst["verdict"], worst["target"], users, comment)
-    return out
+    whole = lambda v: v["question_id"] if v["node"] == WHOLE_EXAMPLE and v.get("key") is None else None  # noqa: E731
+    return {qid: Review(qid, worst["verdict"], worst["target"], users, comment)
+            for qid, (worst, users, comment) in _strictest_by(verdicts, whole).items()}
 
 
 def combine_nodes(verdicts: list[dict]) -> dict[str, NodeVerdict]:
     """One `NodeVerdict` per memo key from its node items' verdicts (reject > edit > accept)."""
-    by_key: dict[str, list[dict]] = {}
+    return {key: NodeVerdict(key, worst["verdict"], worst["target"], users, comment)
+            for key, (worst, users, comment) in _strictest_by(verdicts, lambda v: v.get("key")).items()}
+
+
+def _strictest_by(verdicts: list[dict], group: Callable[[dict], str | None]) -> dict[str, tuple[dict, str, str]]:
+    """The strictest verdict (with every judge and comment) of each group; verdicts grouped under None are left
+    out."""
+    groups: dict[str, list[dict]] = {}
     for v in verdicts:
-        if v.get("key") is not None:
-            by_key.setdefault(v["key"], []).append(v)
-    out = {}
-    for key, vs in by_key.items():
-        worst, users, comment = _strictest(vs)
-        out[key] = NodeVerdict(key, worst["verdict"], worst["target"], users, comment)
-    return out
+        if (name := group(v)) is not None:
+            groups.setdefault(name, []).append(v)
+    return {name: _strictest(vs) for name, vs in groups.items()}
 
 
 def human_review(request: ReviewRequest, cfg: ReviewConfig,

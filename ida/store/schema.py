@@ -1,6 +1,6 @@
 """Every table of the SQLite store, in one place: a run's results (runs, phases, examples, metrics, the event log),
-its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts), the human-as-H workspaces (workspaces, their steps) and the app's
-accounts (users, failed logins).
+its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts), the human-as-H workspaces
+(workspaces, their steps) and the app's accounts (users, failed logins).
 Every statement is `IF NOT EXISTS`, so opening an older store adds the tables it lacks; `COLUMNS` are added to
 older tables by `migrate` (then `INDEXES`, which may use them)."""
 

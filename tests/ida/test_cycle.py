@@ -106,6 +106,7 @@ def reference(tmp_path_factory):
     return build_report(tiny_run(tmp_path_factory.mktemp("ref")).dir)
 
 
+@pytest.mark.slow  # tests/reliability/test_kill_resume.py kills at every named point; this kills at random times
 @pytest.mark.parametrize("phases, delay", [(0, 0.3), (2, 0.2), (8, 0.05), (15, 0.1)])
 def test_sigkill_then_resume_completes_with_the_same_numbers(tmp_path, reference, phases, delay):
     run_dir = _kill_after(tmp_path / "killed", phases, delay)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from ida.cli import app
@@ -95,6 +96,7 @@ def _wait_paused(root: Path, proc: subprocess.Popen) -> Path:
     raise AssertionError("the run never paused")
 
 
+@pytest.mark.slow
 def test_sigkill_while_paused_loses_nothing_and_a_waiting_resume_goes_on_after_sign_off(tmp_path):
     # A ceiling of 0.2 trips at cycle 1 (H answers k = 1 itself, so the student learns difficulty 1 at once).
     cmd = ["run", "--run-dir", str(tmp_path), "--quiet", "--wait-for-signoff"]
