@@ -11,9 +11,10 @@ from pathlib import Path
 import torch
 
 from ida.atomic import write_text_atomic
+from ida.distill.objectives import IGNORE_INDEX
 from ida.models.prompts import student_tokenizer
 
-IGNORE = -100  # label value that never reaches the loss (prompt and padding positions)
+IGNORE = IGNORE_INDEX  # the label that never reaches the loss (prompt and padding positions)
 
 
 @dataclass(frozen=True)
