@@ -77,7 +77,7 @@ def test_resume_and_report_say_in_one_line_when_the_plugin_no_longer_imports(tmp
     shutil.rmtree(own)
     for command in (["report", str(run.dir)], ["resume", str(run.dir), "--quiet"]):
         done = _cli(command, [])
-        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]  # errors go to stderr
         assert done.returncode == 2, done.stdout + done.stderr
         assert lines == ["task.name: cannot import 'vanishing_parts:Ones' (ModuleNotFoundError: No module named "
                          "'vanishing_parts')"], done.stdout

@@ -57,7 +57,9 @@ def test_an_endpoint_outage_fails_amplify_and_resume_retries_it(tmp_path, monkey
 
 
 def test_an_empty_review_fails_unless_the_config_lets_the_cycle_proceed(tmp_path):
-    empty = ["max_cycles=1", "eval.baseline=false", "review.policy=human", "review.quota=0", "review.wait=false"]
+    # include_h_only: the examples H answered alone would otherwise be trained on without review
+    empty = ["max_cycles=1", "eval.baseline=false", "review.policy=human", "review.quota=0", "review.wait=false",
+             "review.include_h_only=true"]
     rc, out = ida("run", "--run-dir", tmp_path, "--quiet", *sets(FAST + empty))
     assert rc == 2 and "cycle 1 review: the dataset is empty" in out, out
     [run_dir] = list(tmp_path.glob("[!.]*"))  # not the baseline cache
