@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from ida.review.queue import WHOLE_EXAMPLE, Lease, LeaseError, ReviewQueue
+from ida.review.view import lease_view
 from ida.tasks import Question
 from oversight_ui.graph_dot import legend_html, node_rows, to_dot
 from oversight_ui.labels import item, overseer
@@ -81,9 +82,14 @@ def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
                        f"{overseer(example.provenance.get('overseer'))}"
                        + (f" · model's confidence {node['confidence']:.2f}" if node.get("confidence") is not None
                           else ""))
+            view = lease_view(queue.store, task(), lease, show_truth=run_config().review.show_truth)
+            if view is not None and view.kind == "node" and view.used_by:
+                st.caption(f"this subanswer is used by {len(view.used_by)} question(s); a verdict fixes them all")
+            if view is not None and view.truth is not None:  # review.show_truth: calibration studies only
+                st.caption(f"true answer (shown because the run opts in): {view.truth}")
             verdict_form(queue, lease, user, answer)
             heading("Evidence")
-            evidence = task().evidence(question)
+            evidence = view.evidence if view is not None else task().evidence(question)
             if evidence:
                 with st.expander(f"{len(evidence)} facts", expanded=len(evidence) <= 6):
                     st.code("\n".join(evidence), language=None)

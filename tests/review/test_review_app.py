@@ -128,3 +128,27 @@ def test_model_text_is_rendered_as_text(tmp_path, monkeypatch):
     assert HOSTILE not in markdown and "pwned" not in markdown
     lease = ReviewQueue(Store(run_dir / "ida.sqlite")).current("alice")
     assert at.text_input(key=f"answer-{lease.id}").value == HOSTILE  # shown as the input's text
+
+
+def test_the_true_answer_shows_only_when_the_run_opts_in(tmp_path, monkeypatch):
+    from review_world import make_review_run
+
+    from ida.config import dump_config, load_config
+    from ida.review import lease_view
+    from ida.run import build_task
+
+    run_dir = make_review_run(tmp_path)
+    monkeypatch.setenv("IDA_RUN_DIR", str(run_dir))
+    monkeypatch.setenv("IDA_USERS_DB", str(run_dir.parent / "users.sqlite"))
+    at = login(app(), "alice", PASSWORDS["alice"])
+    at.button(key="claim").click().run()
+    assert not [c.value for c in at.caption if "true answer" in c.value]
+    config = load_config(run_dir / "config.yaml", ["review.show_truth=true"])
+    (run_dir / "config.yaml").write_text(dump_config(config))
+    store = Store(run_dir / "ida.sqlite")
+    lease = ReviewQueue(store).current("alice")
+    truth = lease_view(store, build_task(config), lease, show_truth=True).truth  # the task's, from its world
+    assert truth is not None
+    at = login(app(), "alice", PASSWORDS["alice"])  # a fresh session reads the changed config
+    shown = [c.value for c in at.caption if "true answer" in c.value]
+    assert shown == [f"true answer (shown because the run opts in): {truth}"], [c.value for c in at.caption]
