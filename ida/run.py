@@ -157,17 +157,22 @@ def _remove_dead_startups(root: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def run_file(run_dir: Path, name: str = "ida.sqlite") -> Path:
+    """`run_dir / name`, or a RunDirError saying the folder is not a run."""
+    path = Path(run_dir) / name
+    if not path.is_file():
+        raise RunDirError(f"{run_dir} is not a run dir (no {name}); give the folder `ida run` printed")
+    return path
+
+
 def read_run(run_dir: Path) -> RunRecord:
     """The run's config and store, without building its task or loading a model."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: no such run folder" if not run_dir.exists() else
                           f"{run_dir}: is a file, not a run folder")
-    for name in ("ida.sqlite", "config.yaml"):
-        if not (run_dir / name).is_file():
-            raise RunDirError(f"{run_dir} is not a run dir (no {name}); give the folder `ida run` printed")
-    config = load_config(run_dir / "config.yaml")
-    store = Store(run_dir / "ida.sqlite")
+    config = load_config(run_file(run_dir, "config.yaml"))
+    store = Store(run_file(run_dir, "ida.sqlite"))
     try:
         run_id = store.run()["id"]
     except BaseException:

@@ -90,9 +90,9 @@ def review(
 ) -> None:
     """Start the oversight app for a run on http://127.0.0.1:PORT (log in with an `ida users` account)."""
     run_dir = run_dir.resolve()
-    if not (run_dir / "ida.sqlite").exists():
-        console.print(f"[red]{run_dir} is not a run dir (no ida.sqlite)[/red]")
-        raise typer.Exit(2)
+    from ida.run import run_file
+
+    run_file(run_dir)  # a RunDirError: one line, exit 2 (ida.cli.errors)
     users = (users_db or default_users_db(run_dir.parent)).resolve()
     if not users.exists():
         console.print(f"[red]no accounts in {users}: first `ida users add NAME --role admin "

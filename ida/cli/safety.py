@@ -67,14 +67,12 @@ def approve(
     by: Annotated[Optional[str], typer.Option("--by", help="Who signs off; default: the OS user.")] = None,
 ) -> None:
     """Sign off a paused cycle's alerts (an admin's decision, logged with who and why); then `ida resume`."""
+    from ida.run import run_file
     from ida.safety import NothingToSignOff, sign_off
     from ida.store import Store
 
     console = Console()
-    if not (Path(run_dir) / "ida.sqlite").exists():
-        console.print(f"[red]{run_dir} is not a run dir (no ida.sqlite)[/red]")
-        raise typer.Exit(2)
-    store = Store(Path(run_dir) / "ida.sqlite")
+    store = Store(run_file(run_dir))  # not a run: a RunDirError, one line, exit 2 (ida.cli.errors)
     try:
         signoff = sign_off(store, store.run()["id"], cycle, by or getpass.getuser(), note)
     except (NothingToSignOff, ValueError) as err:
