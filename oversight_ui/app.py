@@ -20,6 +20,8 @@ from oversight_ui.session import current_user  # noqa: E402
 st.set_page_config(page_title="IDA oversight", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
                    layout="wide")
 VIEWS = Path(__file__).parent / "views"
+# Streamlit's default 6rem above the title would push a review item's buttons below a 720-pixel-high window.
+st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
 
 PATHS = ("review", "workspace", "history", "graph", "cycles", "admin")
 

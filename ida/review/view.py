@@ -24,7 +24,8 @@ class ItemView:
     """One review item as a reviewer sees it. `answer` is what is judged (the amplified answer of an example,
     the model's subanswer of a node); `confidence` the model's probability of it (an example: its least
     confident subanswer; None when unknown); `evidence` the facts to check it; `used_by` the question ids whose
-    targets rest on a node's answer; `truth` None unless `show_truth`."""
+    targets rest on a node's answer; `truth` None unless `show_truth`; `facts` every fact of the question's world
+    (`Task.facts`: the in-weights world, or the question's context) for a reviewer to search beyond the evidence."""
 
     kind: Literal["example", "node"]
     question: str
@@ -35,6 +36,7 @@ class ItemView:
     used_by: list[str] = field(default_factory=list)
     key: str | None = None
     truth: str | None = None
+    facts: list[str] = field(default_factory=list)
 
 
 def question_of(task: Task, row: ExampleRow) -> Question:
@@ -54,6 +56,14 @@ def evidence_of(task: Task, question: Question) -> list[str]:
         return []
 
 
+def facts_of(task: Task, question: Question) -> list[str]:
+    """`task.facts(question)` (every fact of its world), or [] when the task cannot parse it."""
+    try:
+        return list(task.facts(question))
+    except (ValueError, KeyError, IndexError):
+        return []
+
+
 def item_view(task: Task, row: ExampleRow, node: int = ROOT, show_truth: bool = False,
               rows: list[ExampleRow] | None = None) -> ItemView:
     """The view of `row`'s whole example (node 0) or of one of its graph's nodes; `rows` (the cycle's
@@ -61,14 +71,14 @@ def item_view(task: Task, row: ExampleRow, node: int = ROOT, show_truth: bool = 
     root = question_of(task, row)
     if node == ROOT:
         return ItemView("example", root.text, None, row.answer, example_confidence(row), evidence_of(task, root),
-                        [row.question_id], None, truth(task, root) if show_truth else None)
+                        [row.question_id], None, truth(task, root) if show_truth else None, facts_of(task, root))
     attrs = next(n for n in row.graph["nodes"] if n["id"] == node)
     sub = subquestion(root, attrs["text"], {})
     item = next((i for i in node_items(rows or [row]) if any(u.question_id == row.question_id and u.node == node
                                                              for u in i.uses)), None)
     return ItemView("node", root.text, attrs["text"], attrs["answer"], attrs.get("confidence"),
                     evidence_of(task, sub), item.question_ids if item else [row.question_id],
-                    item.key if item else None, truth(task, sub) if show_truth else None)
+                    item.key if item else None, truth(task, sub) if show_truth else None, facts_of(task, root))
 
 
 def lease_view(store: Store, task: Task, lease: Lease, show_truth: bool = False) -> ItemView | None:

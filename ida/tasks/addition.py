@@ -18,8 +18,12 @@ a carry) are questions of the same space.
 
 Splits: train questions come from the stream `Random("addition:{seed}:train:{i}")` with lengths 1..`max_digits`
 (uniform), eval questions from `Random("addition:{seed}:eval:{n}:{i}")`, `eval_per_difficulty` per length for
-lengths 1..`eval_max_digits`; a train draw equal to an eval question is skipped, so every eval question is held
-out. Eval lengths above `max_digits` measure extrapolation (never trained, not even as subquestions).
+lengths 1..`eval_max_digits`; a train draw equal to an eval question of two or more digits is skipped, so every
+eval question from two digits up is held out. One-digit sums are the exception: their 200 questions are the
+addition table, the base facts H knows (as the in-weights tasks' facts are), which no amount of multi-digit
+training teaches for a pair never seen; so the train split may hold them all and the one-digit eval questions
+are a sample of that table. Eval lengths above `max_digits` measure extrapolation (never trained, not even as
+subquestions).
 There are no facts: both forms are the same (questions never carry a context).
 """
 
@@ -130,7 +134,7 @@ class AdditionTask(Task):
         return out
 
     def _train_split(self) -> list[Question]:
-        taken = {q.id for q in self.questions("eval")}
+        taken = {q.id for q in self.questions("eval") if q.difficulty > 1}  # one-digit sums: the table (above)
         out: list[Question] = []
         for i in range(_ATTEMPTS_PER_QUESTION * self.n_train):
             if len(out) == self.n_train:

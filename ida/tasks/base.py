@@ -75,6 +75,11 @@ class Task(Protocol):
         of text; by default the question's own context."""
         return list(question.context)
 
+    def facts(self, question: Question) -> list[str]:
+        """Every fact of `question`'s world, for a reviewer to search beyond the evidence (the in-weights world
+        the model was meant to learn, or the question's own context); by default its context."""
+        return list(question.context)
+
     def validate_answer(self, answer: str) -> str | None:
         """Why `answer` cannot be an answer of this task (one line for the person who typed it), or None when it
         can; by default anything but empty text (after whitespace is normalised) can."""

@@ -229,6 +229,11 @@ class WorldTask(Task, Generic[W, P]):
         world, _ = self._world_of(question)
         return list(dict.fromkeys(self._evidence(world, self._parse_text(world, question.text))))
 
+    def facts(self, question: Question) -> list[str]:
+        """Every fact of `question`'s world: the fixed world in the in-weights form, its context in the other."""
+        world, _ = self._world_of(question)
+        return list(self._facts(world))
+
     # ---- splits ---------------------------------------------------------------------------------------------
     def _weights_eval(self) -> list[Question]:
         rng = self._rng("eval-sample")

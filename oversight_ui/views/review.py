@@ -9,9 +9,8 @@ import time
 
 import streamlit as st
 
-from ida.review.queue import WHOLE_EXAMPLE, Lease, LeaseError, ReviewQueue
-from ida.review.view import lease_view
-from ida.tasks import Question
+from ida.review.queue import Lease, LeaseError, ReviewQueue
+from ida.review.view import ItemView, lease_view, question_of
 from oversight_ui.graph_dot import legend_html, node_rows, to_dot
 from oversight_ui.labels import item, overseer
 from oversight_ui.session import Stores, open_stores, require_user, run_config, task
@@ -35,6 +34,7 @@ if (!doc.__idaKeys) {
   }, true);
 }
 </script>"""
+MAX_FACTS = 200  # facts listed at once in the search (a world can have thousands)
 SHOWN = "ida_shown_lease"  # session state: the lease whose item the page shows (kept after it runs out)
 
 
@@ -47,56 +47,35 @@ def countdown(expires: float, window: float) -> None:
                    "another overseer has taken it meanwhile.")
 
 
-def facts_of(prompt: str) -> list[str]:
-    """In-context questions carry their facts before ` | ` in the prompt."""
-    return prompt.split(" | ", 1)[0].split(" ; ") if " | " in prompt else []
-
-
 def heading(text: str) -> None:
     st.markdown(f"##### {text}")  # our own fixed labels only; model text never goes through markdown
 
 
 def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
-    """The item on the left (question, evidence, answer, verdict form), its graph and subanswers on the right;
-    in a container keyed by the lease, so nothing of the previous item stays beside a new one."""
-    example = queue.example(lease)
-    if example is None:
+    """The item on the left (question, subquestion, answer, verdict form), the evidence and then the graph
+    with its subanswers on the right, so that at 1280x720 question, evidence, answer and buttons all show
+    without scrolling; in a container keyed by the lease, so nothing of the previous item stays beside a new
+    one."""
+    row = queue.example(lease)
+    view = lease_view(queue.store, task(), lease, show_truth=run_config().review.show_truth)
+    if row is None or view is None:
         st.error("The example of this item is not in the store.")
         return
-    graph = example.graph
-    node = next(n for n in graph["nodes"] if n["id"] == lease.node)
-    answer = example.answer if lease.node == WHOLE_EXAMPLE else node["answer"]
-    question = Question(example.question_id, graph["nodes"][0]["text"], example.difficulty, run_config().task.name,
-                        tuple(facts_of(example.prompt)))
+    graph = row.graph
     with st.container(key=f"item-{lease.id}"):
-        left, right = st.columns([2, 3], gap="large")
+        left, right = st.columns(2, gap="large")
         with left:
-            st.caption(f"cycle {lease.cycle} · difficulty {example.difficulty} · {item(lease.node)}")
+            st.caption(f"cycle {lease.cycle} · difficulty {row.difficulty} · {item(lease.node)}")
             heading("Question")
-            st.code(question.text, language=None)
-            if lease.node != WHOLE_EXAMPLE:
+            st.code(view.question, language=None)
+            if view.subquestion is not None:
                 heading("Subquestion under review")
-                st.code(node["text"], language=None)
+                st.code(view.subquestion, language=None)
             heading("Answer under review")
-            st.caption(f"from model {example.provenance.get('model_version', '?')}, decomposed by "
-                       f"{overseer(example.provenance.get('overseer'))}"
-                       + (f" · model's confidence {node['confidence']:.2f}" if node.get("confidence") is not None
-                          else ""))
-            view = lease_view(queue.store, task(), lease, show_truth=run_config().review.show_truth)
-            if view is not None and view.kind == "node" and view.used_by:
-                st.caption(f"this subanswer is used by {len(view.used_by)} question(s); a verdict fixes them all")
-            if view is not None and view.truth is not None:  # review.show_truth: calibration studies only
-                st.caption(f"true answer (shown because the run opts in): {view.truth}")
-            verdict_form(queue, lease, user, answer)
-            heading("Evidence")
-            evidence = view.evidence if view is not None else task().evidence(question)
-            if evidence:
-                with st.expander(f"{len(evidence)} facts", expanded=len(evidence) <= 6):
-                    st.code("\n".join(evidence), language=None)
-            else:
-                st.caption("In the weights: this task keeps one fixed world in the model. H's own lookups are the "
-                           "nodes answered by H itself.")
+            st.caption(answer_caption(row.provenance, view))
+            verdict_form(queue, lease, user, view.answer)
         with right:
+            evidence(view, lease.id, in_context=bool(question_of(task(), row).context))
             heading("Subquestion graph")
             st.html(legend_html())
             st.graphviz_chart(to_dot(graph, highlight=lease.node))
@@ -104,12 +83,48 @@ def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
             st.dataframe(node_rows(graph), hide_index=True, width="stretch")
 
 
+def answer_caption(provenance: dict, view: ItemView) -> str:
+    parts = [f"model {provenance.get('model_version', '?')}, split up by {overseer(provenance.get('overseer'))}"]
+    if view.confidence is not None:
+        parts.append(f"confidence {view.confidence:.2f}")
+    if view.kind == "node" and view.used_by:
+        parts.append(f"used by {len(view.used_by)} question(s), all fixed by one verdict")
+    if view.truth is not None:  # review.show_truth: calibration studies only
+        parts.append(f"true answer (the run opts in): {view.truth}")
+    return " · ".join(parts)
+
+
+def evidence(view: ItemView, lease_id: int, in_context: bool) -> None:
+    """The facts the answer rests on, in full; every other fact of the world (the in-weights world, or the
+    question's context) collapsed below, with a search."""
+    heading("Evidence")
+    used = set(view.evidence)
+    others = [f for f in view.facts if f not in used]
+    if view.evidence:
+        st.code("\n".join(view.evidence), language=None)
+    else:
+        st.caption("No facts to show for this item.")
+    if not others:
+        return
+    where = "in the question's context" if in_context else "of the world the model learnt"
+    with st.expander(f"The other {len(others)} facts {where}: search"):
+        needle = " ".join(st.text_input("Search the facts", key=f"search-{lease_id}",
+                                        placeholder="e.g. a number or a name").split())
+        hits = [f for f in others if needle in " ".join(f.split())] if needle else others
+        st.caption(f"{len(hits)} of {len(others)} facts" + (f" · the first {MAX_FACTS} shown"
+                                                            if len(hits) > MAX_FACTS else ""))
+        if hits:
+            st.code("\n".join(hits[:MAX_FACTS]), language=None)
+
+
 def verdict_form(queue: ReviewQueue, lease: Lease, user: str, answer: str | None) -> None:
     # Enter must not submit: it would press the first button (Accept) right after typing an edit.
     with st.form(f"verdict-{lease.id}", enter_to_submit=False):
-        edited = st.text_input("Answer (to edit: change it, then Edit)", value=answer or "", key=f"answer-{lease.id}")
+        answer_col, comment_col = st.columns([3, 2], gap="small")  # side by side: the buttons stay above the fold
+        edited = answer_col.text_input("Answer (to edit: change it, then Edit)", value=answer or "",
+                                       key=f"answer-{lease.id}")
+        comment = comment_col.text_input("Comment (optional)", key=f"comment-{lease.id}")
         field_error = st.empty()  # a refused edit or verdict is said here, beside the field
-        comment = st.text_input("Comment (optional)", key=f"comment-{lease.id}")
         cols = st.columns(3, gap="small")
         pressed = [v for v, col in zip(SHORTCUTS, cols)
                    if col.form_submit_button(v.capitalize(), shortcut=SHORTCUTS[v],
@@ -226,11 +241,10 @@ def main() -> None:
                     st.rerun()
             refresh_when_items_arrive(queue.open_count())
             return
-        countdown(lease.expires, queue.lease_seconds)
+        with st.sidebar:  # beside the item, not above it: the item keeps the height of the window
+            countdown(lease.expires, queue.lease_seconds)
         show_item(queue, lease, user.name)
-        import streamlit.components.v1 as components
-
-        components.html(KEYS_JS, height=0)
+        st.iframe(KEYS_JS, height=1)  # our fixed script (never model text): it needs the page, so an iframe
 
 
 main()

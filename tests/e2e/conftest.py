@@ -2,6 +2,7 @@
 and installing one on a machine without any, is `browser.py`'s job (IDA_CHROMIUM, /usr/bin/chromium, chromium on
 PATH, Playwright's own; else apt-get or `playwright install`)."""
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -40,23 +41,30 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     raise TimeoutError(f"the app at {url} did not come up in {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def review_app(tmp_path_factory):
-    """(base URL, run dir) of a running `ida review` over a small queued run."""
-    run_dir = make_review_run(tmp_path_factory.mktemp("e2e"), n_items=8, hostile_first=True)
+@contextlib.contextmanager
+def serve(run_dir: Path):
+    """The base URL of `ida review run_dir` on a free loopback port, stopped afterwards."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "ida.cli", "review", str(run_dir), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
-        yield url, run_dir
+        yield url
     finally:
         proc.terminate()  # `ida review` exec'd into streamlit: this pid is the server
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def review_app(tmp_path_factory):
+    """(base URL, run dir) of a running `ida review` over a small queued run."""
+    run_dir = make_review_run(tmp_path_factory.mktemp("e2e"), n_items=8, hostile_first=True)
+    with serve(run_dir) as url:
+        yield url, run_dir
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ their whole-example items queued, and two accounts beside it (alice: overseer, r
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from decomposition.graph import SubquestionGraph
@@ -10,6 +11,7 @@ from ida.config import dump_config, load_config
 from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
 from ida.store import ExampleRow, Store
 from ida.review.users import Users
+from ida.tasks import Question
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password-1", "root": "root-password"}
 HOSTILE = "<script>window.pwned=1</script>**bold**"  # model text that must stay text
@@ -45,6 +47,38 @@ def make_review_run(root: Path, n_items: int = 6, overlap: float = 0.0, hostile_
     accounts.add("alice", "overseer", PASSWORDS["alice"])
     accounts.add("bob", "overseer", PASSWORDS["bob"], email="bob@example.org")
     accounts.add("root", "admin", PASSWORDS["root"], email="root@example.org")
+    users.close()
+    return run_dir
+
+
+def make_context_review_run(root: Path) -> Path:
+    """`root/runs/c1`: permutation in the in-context form (16 facts per question), one example of difficulty 4
+    whose graph asks `perm x ^ 2` twice, queued as its second subquestion (a node item) and then as a whole."""
+    from ida.run import build_task
+
+    run_dir = root / "runs" / "c1"
+    run_dir.mkdir(parents=True)
+    config = load_config(None, ["task.form=context", "review.policy=human", "review.unit=both", "max_cycles=1"])
+    (run_dir / "config.yaml").write_text(dump_config(config))
+    task = build_task(config)
+    q = next(q for q in task.questions("train") if q.difficulty == 4)
+    x = q.text.split()[1]
+    graph = SubquestionGraph(q.text, q.prompt)
+    first = graph.add_node(f"perm {x} ^ 2")
+    mid = task.true_answer(Question(q.id, f"perm {x} ^ 2", 2, q.task, q.context))
+    graph.set_answer(first, mid, "M0", logprobs=[math.log(0.97)])
+    second = graph.add_node(f"perm {mid} ^ 2", depends_on=[first])
+    graph.set_answer(second, "0", "M0", logprobs=[math.log(0.41)])
+    graph.set_answer(graph.root, "0", "H", status="direct")
+    row = ExampleRow(q.id, 4, q.prompt, "0", task.true_answer(q), graph.to_json(),
+                     {"model_version": "M0", "overseer": "H:program"})
+    store = Store(run_dir / "ida.sqlite")
+    store.create_run("c1", "permutation", dump_config(config))
+    store.finish_phase("c1", 1, "amplify", {"examples": 1}, examples=[row])
+    ReviewQueue(store).enqueue("c1", 1, [(q.id, second), (q.id, WHOLE_EXAMPLE)])
+    store.close()
+    users = Store(root / "runs" / "users.sqlite")
+    Users(users).add("alice", "overseer", PASSWORDS["alice"])
     users.close()
     return run_dir
 
