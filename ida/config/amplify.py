@@ -1,0 +1,71 @@
+"""The amplify phase: budgets, who decomposes, who answers, self-improvement by vote."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from ida.config.models import AnswererConfig
+from ida.config.section import Section
+
+
+class LLMDecomposerConfig(Section):
+    max_subquestions: int = Field(8, ge=1, le=64, description=(
+        "Most subquestions one plan may have; a longer plan is invalid."))
+    max_depth: int = Field(4, ge=1, le=16, description="Longest chain of dependent subquestions in one plan.")
+    retries: int = Field(1, ge=0, le=5, description=(
+        "Re-asks (with the rejection reason shown) after an invalid plan, before answering directly."))
+
+
+class VoteConfig(Section):
+    samples: int = Field(5, ge=2, description=(
+        "k: answers sampled per question (k passes of the amplifier, each with the student sampling at "
+        "`temperature` under its own seed); at least 2, or there is nothing to vote on."))
+    temperature: float = Field(1.0, gt=0, description=(
+        "Sampling temperature of the student's answers in the vote passes."))
+    min_agreement: float = Field(0.6, gt=0, le=1, description=(
+        "Share of the k samples that must give the majority answer for it to become the target; below, the example "
+        "is dropped (counted in the amplify phase's `vote` result)."))
+
+
+class AmplifyConfig(Section):
+    max_nodes: int = Field(256, ge=1, description="Budget: most subquestion nodes one graph may have.")
+    max_depth: int = Field(64, ge=1, description="Budget: most waves one graph may take.")
+    memo: bool = Field(True, description="Answer identical subquestions once per model version.")
+    min_confidence: float | None = Field(None, gt=0, le=1, description=(
+        "Amplify phase, local answerer: a subanswer the student gives with probability (product over its tokens) "
+        "below this counts as unknown, so H leaves the target out of training instead of building it on a guess. "
+        "None: every subanswer is used. Evaluation's Amp(student) never filters."))
+    answerer: AnswererConfig = Field(default_factory=AnswererConfig, description=(
+        "Who answers the subquestions (and, with decomposer=llm, writes the plans): the student M_n (local, "
+        "default), an OpenAI-compatible endpoint or a LangChain chat model."))
+    decomposer: str = Field("task", description=(
+        "Who decomposes: task (H, the task's own program; default), llm (the answerer proposes validated subquestion "
+        "plans; needs answerer.kind openai or langchain), direct (no decomposition: the answerer answers each "
+        "question) or human (overseers decompose sampled questions in the app's workspace page; see "
+        "review.workspaces); or a registered decomposer, an `ida.decomposers` entry point, or an import path "
+        "module:attr."))
+    llm_decomposer: LLMDecomposerConfig = Field(default_factory=LLMDecomposerConfig, description=(
+        "decomposer=llm: plan limits and retries."))
+    depth: int = Field(1, ge=1, le=8, description=(
+        "HCH-style recursion: subquestions are decomposed again until this depth (1: the decomposer's subquestions "
+        "go straight to the answerer)."))
+    vote: VoteConfig | None = Field(None, description=(
+        "Self-improvement by majority vote (amplify phase, local answerer): the amplifier runs k times with the "
+        "student sampling, the majority answer becomes the target when enough samples agree, else the example is "
+        "dropped. With decomposer=direct this is the STaR/RFT-style loop (the student's own answers, filtered); with "
+        "decomposer=task it votes over Amp's answers. None: off (one greedy pass)."))
+    leaves_by_h: bool = Field(False, description=(
+        "decomposer=direct: questions H answers itself without subquestions (the task's simplest, e.g. one-digit "
+        "sums) get H's answer, the rest the answerer's; gives self-improvement the same base knowledge as IDA's H. "
+        "False: the answerer answers every question."))
+
+    @model_validator(mode="after")
+    def _llm_plans_need_an_llm(self) -> AmplifyConfig:
+        if self.decomposer == "llm" and self.answerer.kind in ("local", "vllm"):
+            raise ValueError("decomposer: llm needs answerer.kind openai or langchain "
+                             "(the local student cannot write plans)")
+        if self.vote is not None and self.answerer.kind != "local":
+            raise ValueError("vote: needs answerer.kind local (the student samples the answers voted on)")
+        if self.leaves_by_h and (self.decomposer != "direct" or self.answerer.kind != "local"):
+            raise ValueError("leaves_by_h: only used with decomposer=direct and answerer.kind local")
+        return self
