@@ -2,8 +2,8 @@
 trained ones), IDA against self-improvement by majority vote against supervised learning on true answers, with
 the same steps per cycle and the same total steps for each, side by side in one run (three processes of one thread).
 
-    python benchmarks/generalization.py                                  # the README's sizes
-    python benchmarks/generalization.py --max-digits 4 --cycles 4 --steps 300
+    python benchmarks/generalization.py                  # the README's sizes: about 6 min on 2 idle cores
+    python benchmarks/generalization.py --max-digits 4 --eval-max-digits 6 --cycles 6 --steps 800
 
 - IDA: H halves each sum (`split: halve`), M_n answers the halves, `amplify.min_confidence` filters targets built
   on unsure subanswers; M_(n+1) is distilled from Amp(H, M_n).
@@ -86,14 +86,14 @@ def run_arm(arm: str, args: argparse.Namespace, root: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--max-digits", type=int, default=4, help="longest trained length")
-    parser.add_argument("--eval-max-digits", type=int, default=6, help="longest eval length (extrapolation above)")
-    parser.add_argument("--cycles", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=300, help="distillation steps per cycle (each method)")
-    parser.add_argument("--n-train", type=int, default=2000)
+    parser.add_argument("--max-digits", type=int, default=3, help="longest trained length")
+    parser.add_argument("--eval-max-digits", type=int, default=5, help="longest eval length (extrapolation above)")
+    parser.add_argument("--cycles", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=700, help="distillation steps per cycle (each method)")
+    parser.add_argument("--n-train", type=int, default=10000)
     parser.add_argument("--eval-per-difficulty", type=int, default=32)
     parser.add_argument("--n-embd", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=0.003)
+    parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--vote-samples", type=int, default=4)
     parser.add_argument("--vote-temperature", type=float, default=1.0)
