@@ -32,7 +32,7 @@ def main() -> None:
     model = LocalModel.build(ModelConfig(), task.vocabulary(), seed=0, version="bench")
     questions = task.questions("train")
     train(model.model, model.tokenizer, supervised_examples(task, questions),
-          DistillConfig(steps=args.warmup_steps), seed=0)
+          DistillConfig(steps=args.warmup_steps, stop_when_fit=False), seed=0)
 
     start = time.perf_counter()
     executor = Executor(model)
@@ -46,8 +46,8 @@ def main() -> None:
     assert [e.answer for e in batched] == [e.answer for e in naive], "both loops must give the same answers"
     print(f"# amplify_throughput · {args.task} · {len(questions)} questions · {n_sub} subquestions · "
           f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"| loop | seconds | subquestions/s | model calls |")
-    print(f"|---|---|---|---|")
+    print("| loop | seconds | subquestions/s | model calls |")
+    print("|---|---|---|---|")
     print(f"| naive node-by-node (baseline) | {t_naive:.2f} | {n_sub / t_naive:.0f} | {n_sub} |")
     print(f"| Executor (waves, batched, memo) | {t_batched:.2f} | {n_sub / t_batched:.0f} | "
           f"{executor.stats.answerer_calls} |")

@@ -63,10 +63,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="override for both sides")
+    parser.add_argument("--new-set", dest="new_overrides", action="append", default=[],
+                        help="override for this code only (a field the old code does not know)")
     parser.add_argument("--skip-old-1-thread", action="store_true")
     args = parser.parse_args()
     print(f"# default_run_time · {platform.machine()}, {os.cpu_count()} cores · old = {OLD_COMMIT} · "
-          f"overrides: {args.overrides or 'none (the embedded default)'}")
+          f"overrides: {args.overrides or 'none (the embedded default)'}; this code only: "
+          f"{args.new_overrides or 'none'}")
     times: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         old = old_tree(Path(tmp) / "old")
@@ -80,7 +83,8 @@ def main() -> None:
             for label, code, folder, env in sides:
                 runs = Path(tmp) / f"runs-{folder}-{r}"
                 load = os.getloadavg()[0]
-                seconds, got = ida_run(code, runs, args.overrides, env)
+                extra = args.new_overrides if folder == "new" else []
+                seconds, got = ida_run(code, runs, args.overrides + extra, env)
                 times.setdefault(label, []).append(seconds)
                 results[label] = got
                 print(f"round {r + 1} · {label}: {seconds:.1f} s (load average {load:.1f} at start)", flush=True)

@@ -35,7 +35,8 @@ from ida.tasks import make_task
 
 
 def ours(model, tokenizer, examples, args, seed: int) -> tuple[float, int, list[float]]:
-    cfg = DistillConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_grad_norm=1.0)
+    cfg = DistillConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_grad_norm=1.0,
+                        stop_when_fit=False)  # equal step counts
     result = train(model, tokenizer, examples, cfg, seed=seed)
     return result.seconds, result.tokens, result.losses
 

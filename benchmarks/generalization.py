@@ -31,10 +31,10 @@ ARMS = ("IDA", "self-improvement (vote)", "supervised")
 
 
 def base_overrides(a: argparse.Namespace) -> list[str]:
-    return [f"task.name=addition", f"task.params={{max_digits: {a.max_digits}, eval_max_digits: {a.eval_max_digits}, "
+    return ["task.name=addition", f"task.params={{max_digits: {a.max_digits}, eval_max_digits: {a.eval_max_digits}, "
             f"n_train: {a.n_train}, eval_per_difficulty: {a.eval_per_difficulty}, split: halve}}",
             f"model.max_answer_tokens={a.eval_max_digits + 1}", f"model.n_embd={a.n_embd}",
-            f"max_cycles={a.cycles}", f"distill.steps={a.steps}", f"distill.lr={a.lr}",
+            f"max_cycles={a.cycles}", f"distill.steps={a.steps}", "distill.stop_when_fit=false", f"distill.lr={a.lr}",
             f"distill.batch_size={a.batch_size}", "eval.baseline=false", "safety.probe_size=16",
             "safety.retention_size=16", *a.extra]
 

@@ -69,7 +69,7 @@ def run_task(name: str, steps: int, root: Path, extra: list[str], min_questions:
     task = build_task(load_config(None, base))
     cycles = settings.get("cycles", len(task.difficulties()) + 1)
     counts = dict(Counter(q.difficulty for q in task.questions("eval")))
-    overrides = [*base, f"max_cycles={cycles}", f"distill.steps={steps}", *extra]
+    overrides = [*base, f"max_cycles={cycles}", f"distill.steps={steps}", "distill.stop_when_fit=false", *extra]
     start = time.perf_counter()
     run = start_run(load_config(None, overrides), root, RunProgress(quiet=True))
     execute(run)

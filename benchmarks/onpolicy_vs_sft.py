@@ -54,7 +54,7 @@ def steps_to_target(objective: str, estimator: str, student: LocalModel, teacher
                 raise Reached
 
     cfg = DistillConfig(objective=objective, steps=args.max_steps, batch_size=args.batch_size, lr=args.lr,
-                        teacher={"kind": "anchor"},
+                        teacher={"kind": "anchor"}, stop_when_fit=False,
                         on_policy={"sampling_temperature": 1.0, "loss_temperature": 1.0, "estimator": estimator})
     start = time.perf_counter()
     try:
@@ -84,7 +84,7 @@ def main() -> None:
     train_q, eval_q = task.questions("train"), task.questions("eval")
     teacher = LocalModel.build(ModelConfig(), task.vocabulary(), seed=0, version="teacher")
     train(teacher.model, teacher.tokenizer, supervised_examples(task, train_q),
-          DistillConfig(steps=args.teacher_steps, batch_size=args.batch_size, lr=args.lr), seed=0)
+          DistillConfig(steps=args.teacher_steps, batch_size=args.batch_size, lr=args.lr, stop_when_fit=False), seed=0)
     teacher_acc = accuracy(task, teacher, eval_q)
     target = 0.9 * teacher_acc
     # sft learns the teacher's own greedy answers (right or wrong), which is what on_policy's teacher prefers too.
@@ -94,7 +94,7 @@ def main() -> None:
     cold = LocalModel.build(student_cfg, task.vocabulary(), seed=1)
     warm = LocalModel(copy.deepcopy(cold.model), cold.tokenizer, "warm")
     train(warm.model, warm.tokenizer, examples, DistillConfig(steps=args.warm_steps, batch_size=args.batch_size,
-                                                              lr=args.lr), seed=2)
+                                                              lr=args.lr, stop_when_fit=False), seed=2)
     print(f"onpolicy_vs_sft: permutation N={args.n_items} k=1..{args.max_k}, {len(train_q)} train / {len(eval_q)} "
           f"eval questions; teacher GPT-2 2x128 ({args.teacher_steps} SFT steps on true answers), student "
           f"{args.student_layers}x{args.student_width}; batch {args.batch_size}, lr {args.lr}, checked every "

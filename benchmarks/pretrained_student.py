@@ -60,7 +60,8 @@ def llama(vocab: int, gpu: bool):
 
 
 def ours(model, tok, examples, args, seed):
-    cfg = DistillConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_grad_norm=1.0)
+    cfg = DistillConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, max_grad_norm=1.0,
+                        stop_when_fit=False)  # equal step counts
     result = train(model, tok, examples, cfg, seed=seed)
     return result.seconds, result.tokens
 

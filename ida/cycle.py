@@ -210,8 +210,11 @@ def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: 
                         teacher=teacher)
     saved = model if trained.adapter is None else AdapterCheckpoint(trained.adapter, model.tokenizer, model.path, out)
     digest = save_atomic(saved, out)
-    return {"train_steps": trained.steps, "train_examples": len(dataset), "final_loss": trained.final_loss,
-            "checkpoint_sha256": digest, "seconds": trained.seconds}
+    result = {"train_steps": trained.steps, "train_examples": len(dataset), "final_loss": trained.final_loss,
+              "checkpoint_sha256": digest, "seconds": trained.seconds}
+    if trained.stopped_when_fit:  # distill.stop_when_fit: recorded where it changed the step count
+        result["stopped_when_fit"] = trained.steps
+    return result
 
 
 def evaluate_phase(run: Run, cycle: int) -> None:

@@ -88,6 +88,13 @@ class DistillConfig(Section):
     gradient_checkpointing: bool = Field(False, description=(
         "Recompute activations in the backward pass (less memory, ~30% more compute); for long prompts on a GPU."))
     lora: LoraConfig = Field(default_factory=LoraConfig, description="Optional LoRA adapters through peft.")
+    stop_when_fit: bool = Field(True, description=(
+        "Stop training (a cycle's distillation, and the supervised baseline) once the student gives every one of its "
+        "training targets exactly (greedy, teacher-forced), checked every `fit_check_every` steps; the steps taken "
+        "are recorded (`train_steps`, `stopped_when_fit`). Up to a stop, training is exactly what it is without the "
+        "checks. False: always `steps` steps, as the benchmarks comparing equal budgets set."))
+    fit_check_every: int = Field(50, ge=1, description=(
+        "stop_when_fit: steps between two checks (each is one no-grad forward pass over the training set)."))
     init: Literal["continue", "fresh"] = Field("continue", description=(
         "Start each cycle's student from M_n (continue) or from a fresh initialisation."))
 

@@ -59,6 +59,7 @@ class TrainResult:
     metrics: dict[str, list[float]] = field(default_factory=dict)
     tokens: int = 0
     adapter: Any = None  # distill.lora.save=adapter: the peft model (adapters not merged), to save on its own
+    stopped_when_fit: bool = False  # distill.stop_when_fit: every target was given exactly before `steps` ran out
 
     @property
     def final_loss(self) -> float:
@@ -89,7 +90,7 @@ def train(model, tokenizer, examples: list[Example], cfg: DistillConfig, seed: i
     accelerator = Accelerator(cpu=not cuda, mixed_precision="bf16" if cfg.bf16 and cuda else "no")
     loop = _Loop(model, tokenizer, examples, cfg, weights, seed, accelerator, teacher)
     model.train()
-    losses, metrics, start = [], defaultdict(list), time.perf_counter()
+    losses, metrics, start, fit = [], defaultdict(list), time.perf_counter(), False
     for step in range(steps):
         values = loop.step(step)
         for name, v in values.items():
@@ -97,9 +98,12 @@ def train(model, tokenizer, examples: list[Example], cfg: DistillConfig, seed: i
         losses.append(sum(weights.weights[n] * values[n] for n in weights.active))
         if on_step:
             on_step(step + 1, losses[-1])
+        if cfg.stop_when_fit and (step + 1) % cfg.fit_check_every == 0 and step + 1 < steps and loop.fits_targets():
+            fit = True
+            break
     adapter = loop.finish()
     model.eval()
-    return TrainResult(steps, time.perf_counter() - start, losses, dict(metrics), loop.tokens, adapter)
+    return TrainResult(len(losses), time.perf_counter() - start, losses, dict(metrics), loop.tokens, adapter, fit)
 
 
 class _Loop:
@@ -222,6 +226,31 @@ class _Loop:
         student_lp = sampled_token_logprobs(self._forward(student), labels, temperature)
         teacher_lp = teacher_sampled_logprobs(self.teacher, teacher, labels, temperature, self.acc.autocast)
         return on_policy_loss(student_lp, teacher_lp, labels != IGNORE)
+
+    @torch.no_grad()
+    def fits_targets(self, chunk: int = 512) -> bool:
+        """Whether the student's greedy next token is the target at every answer position of every training row
+        (teacher-forced: with each earlier answer token right, that is greedy decoding's exact answer). No grad,
+        no RNG and no optimiser state touched, so training up to a stop is the same as without the check."""
+        model, data = self.acc.unwrap_model(self.model), self.data
+        model.eval()
+        try:
+            for start in range(0, len(data.input_ids_N_T), chunk):
+                rows = slice(start, start + chunk)
+                width = int(data.attention_mask_N_T[rows].sum(-1).max())
+                ids_B_T = data.input_ids_N_T[rows, :width].to(self.acc.device)
+                mask_B_T = data.attention_mask_N_T[rows, :width].to(self.acc.device)
+                labels_B_T = data.labels_N_T[rows, :width].to(self.acc.device)
+                with self.acc.autocast():
+                    logits_B_T_V = model(input_ids=ids_B_T, attention_mask=mask_B_T).logits
+                predicted_B_T = logits_B_T_V[:, :-1].argmax(-1)
+                wanted_B_T = labels_B_T[:, 1:]
+                answer_B_T = wanted_B_T != IGNORE
+                if bool((predicted_B_T[answer_B_T] != wanted_B_T[answer_B_T]).any()):
+                    return False
+            return True
+        finally:
+            model.train()
 
     def _forward(self, batch):
         self.tokens += int(batch["attention_mask"].sum())

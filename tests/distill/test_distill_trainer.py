@@ -231,3 +231,33 @@ def test_jsonl_without_a_teacher_prompt_keeps_the_old_format(tmp_path):
     with_teacher = examples()[:3]
     write_jsonl(with_teacher, tmp_path / "b.jsonl")
     assert read_jsonl(tmp_path / "b.jsonl") == with_teacher
+
+
+def fittable() -> list[Example]:
+    """Eight distinct prompts, one answer each: a tiny GPT-2 fits them in a few hundred steps."""
+    return [Example(f"add {a} {b} =", f"{(a * 3 + b) % 10} {(a + b) % 10}", f"{a}-{b}", 1)
+            for a in range(4) for b in range(2)]
+
+
+def test_stop_when_fit_stops_once_every_target_is_given_and_changes_nothing_before():
+    cfg = DistillConfig(steps=1500, batch_size=8, lr=3e-3, stop_when_fit=True, fit_check_every=20)
+    student = build(0)
+    result = train(student.model, student.tokenizer, fittable(), cfg, seed=1)
+    assert result.stopped_when_fit and result.steps < 1500 and result.steps % 20 == 0
+    assert len(result.losses) == result.steps and all(math.isfinite(x) for x in result.losses)
+    answers = [a.text for a in student.answer([e.prompt for e in fittable()])]
+    assert answers == [e.target for e in fittable()]  # the check's "fit" is greedy decoding's exact answer
+    # The same steps without the flag give the same weights: the checks touch no RNG, gradient or optimiser.
+    plain = build(0)
+    same = train(plain.model, plain.tokenizer, fittable(), cfg.model_copy(update={"stop_when_fit": False}), seed=1,
+                 steps=result.steps)
+    assert not same.stopped_when_fit and same.losses == result.losses
+    for a, b in zip(student.model.parameters(), plain.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_without_stop_when_fit_every_step_runs():
+    cfg = DistillConfig(steps=60, batch_size=8, lr=3e-3, fit_check_every=20)
+    student = build(0)
+    result = train(student.model, student.tokenizer, fittable(), cfg, seed=1)
+    assert result.steps == 60 and not result.stopped_when_fit

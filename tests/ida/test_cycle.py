@@ -43,8 +43,10 @@ def test_report_json_contract(tmp_path):
         assert {"student", "amplified", "change"} <= set(c["frontier"]) and 0 <= c["frontier"]["student"] <= 4
         assert set(c["student"]) == set(c["amplified"]) == {"1", "2", "3", "4"}
         assert all(0.0 <= v <= 1.0 for v in c["student"].values())
-        assert c["train_steps"] == 150 and c["train_examples"] > 0 and c["seconds"] > 0
-    assert report["baseline"]["train_steps"] == 200 and set(report["baseline"]["supervised"]) == {"1", "2", "3", "4"}
+        # distill.stop_when_fit (on by default) ends a cycle at a check (every 50 steps) once its targets are fit
+        assert c["train_steps"] in (50, 100, 150) and c["train_examples"] > 0 and c["seconds"] > 0
+    assert report["baseline"]["train_steps"] in (50, 100, 150, 200)
+    assert set(report["baseline"]["supervised"]) == {"1", "2", "3", "4"}
     assert (run.dir / "capability.png").stat().st_size > 10_000
     assert (run.dir / "cycle-3" / "checkpoint" / "model.safetensors").exists()
     # H answers k=1 itself, so cycle 1's targets at difficulty 1 are all right and the student learns them.
