@@ -54,7 +54,7 @@ def main(run_dir: Path, workspace: bool = False) -> None:
 def shoot(url: str) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 720})  # the size the review page is built for
         page.goto(url)
         page.get_by_role("textbox", name="User name").fill("reviewer")
         page.get_by_role("textbox", name="Password").fill("screenshot-pass")
