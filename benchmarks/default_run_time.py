@@ -39,16 +39,24 @@ def old_tree(dest: Path) -> Path:
 
 
 def ida_run(code: Path, runs: Path, overrides: list[str], env_extra: dict[str, str]) -> tuple[float, dict]:
-    """One `ida run` in a subprocess with `code` first on the path; wall seconds and its report's numbers."""
+    """One `ida run` in a subprocess with `code` first on the path; wall seconds and its report's numbers.
+
+    The subprocess runs in the temp folder: `python -m` puts its working directory before PYTHONPATH, so started
+    in the repository it would import this checkout's `ida` whatever PYTHONPATH says."""
     env = {**os.environ, "PYTHONPATH": str(code), **env_extra}
+    cwd = runs.parent
+    imported = subprocess.run([sys.executable, "-c", "import ida; print(ida.__file__)"], env=env, cwd=cwd,
+                              check=True, capture_output=True, text=True).stdout.strip()
+    if not Path(imported).resolve().is_relative_to(code.resolve()):
+        raise SystemExit(f"the subprocess imports {imported}, not the code under {code}")
     args = [sys.executable, "-m", "ida.cli", "run", "--quiet", "--run-dir", str(runs),
             *sum((["--set", o] for o in overrides), [])]
     before = set(runs.iterdir()) if runs.exists() else set()
     start = time.perf_counter()
-    subprocess.run(args, env=env, check=True, capture_output=True)
+    subprocess.run(args, env=env, cwd=cwd, check=True, capture_output=True)
     seconds = time.perf_counter() - start
     [run_dir] = [p for p in runs.iterdir() if p not in before and not p.name.startswith(".")]
-    report = subprocess.run([sys.executable, "-m", "ida.cli", "report", str(run_dir), "--json"], env=env,
+    report = subprocess.run([sys.executable, "-m", "ida.cli", "report", str(run_dir), "--json"], env=env, cwd=cwd,
                             check=True, capture_output=True, text=True).stdout
     return seconds, numbers(json.loads(report))
 
