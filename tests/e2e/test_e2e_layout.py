@@ -1,7 +1,9 @@
 """The review page at 1280x720 in headless Chromium, on the item that needs the most room: a subquestion of an
 in-context question (16 facts). Question, subquestion, the evidence, the answer and the three verdict buttons all
 lie inside the window without scrolling; the facts the answer does not rest on stay collapsed, and a search among
-them finds one."""
+them finds one. Then the overseer corrects the subanswer and the node item's verdict is in the store."""
+
+import time
 
 import pytest
 
@@ -10,9 +12,19 @@ from ida.run import build_task, read_run
 from ida.review.queue import ReviewQueue
 from ida.review.view import lease_view
 from ida.store import Store
+from ida.tasks import Question
 from review_world import PASSWORDS, make_context_review_run
 
 TIMEOUT = 45_000
+
+
+def wait_until(check, timeout=30.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
 WIDTH, HEIGHT = 1280, 720
 
 
@@ -60,4 +72,16 @@ def test_the_item_fits_1280x720_and_the_other_facts_are_collapsed_and_searchable
     page.get_by_role("textbox", name="Search the facts").press("Enter")
     page.get_by_text("1 of 14 facts").wait_for(timeout=TIMEOUT)
     assert codes.filter(has_text=other).first.is_visible()
+    # Node review: correct the subanswer (the true answer of the subquestion, from the question's facts).
+    task = build_task(read_run(run_dir).config)
+    root = next(q for q in task.questions("train") if q.text == view.question)
+    truth = task.true_answer(Question(root.id, view.subquestion, 2, root.task, root.context))
+    assert truth != view.answer
+    answer.fill(truth)
+    page.get_by_role("button", name="Edit").click()
+    store = Store(run_dir / "ida.sqlite")
+    verdicts = wait_until(lambda: ReviewQueue(store).verdicts(user="alice"))
+    item = next(i for i in ReviewQueue(store).items() if i["id"] == verdicts[0]["item_id"])
+    store.close()
+    assert (item["node"], verdicts[0]["verdict"], verdicts[0]["target"]) == (lease.node, "edit", truth)
     page.close()
