@@ -6,14 +6,14 @@ them finds one. Then the overseer corrects the subanswer and the node item's ver
 import time
 
 import pytest
-
 from conftest import serve
-from ida.run import build_task, read_run
+from review_world import PASSWORDS, make_context_review_run
+
 from ida.review.queue import ReviewQueue
 from ida.review.view import lease_view
+from ida.run import build_task, read_run
 from ida.store import Store
 from ida.tasks import Question
-from review_world import PASSWORDS, make_context_review_run
 
 TIMEOUT = 45_000
 
