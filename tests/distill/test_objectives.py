@@ -273,7 +273,8 @@ def test_on_policy_expected_gradient_equals_analytic_reverse_kl_gradient():
 @pytest.mark.parametrize("temperature", [1.0, 2.0])
 def test_on_policy_full_is_the_exact_reverse_kl_at_the_visited_states(temperature):
     batch = make_batch("left")
-    s, t = random_logits(4, batch["labels"].shape[1], V, seed=21), random_logits(4, batch["labels"].shape[1], V, seed=22)
+    T = batch["labels"].shape[1]
+    s, t = random_logits(4, T, V, seed=21), random_logits(4, T, V, seed=22)
     out = on_policy_full_loss(s, t, batch["labels"], temperature)
     mask = torch.zeros_like(batch["labels"], dtype=torch.bool)
     mask[:, :-1] = batch["labels"][:, 1:] != IGNORE_INDEX

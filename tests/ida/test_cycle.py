@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from ida.cli import app
 from ida.config import load_config
 from ida.cycle import execute
-from ida.run import open_run, start_run
+from ida.run import start_run
 from ida.progress import RunProgress
 from ida.reporting.capability import build_report
 

@@ -39,7 +39,8 @@ def test_training_is_deterministic_for_a_seed():
     runs = []
     for _ in range(2):
         model = LocalModel.build(TINY, VOCAB, seed=1)
-        runs.append(train(model.model, model.tokenizer, examples(), DistillConfig(steps=5, batch_size=8), seed=3).losses)
+        cfg = DistillConfig(steps=5, batch_size=8)
+        runs.append(train(model.model, model.tokenizer, examples(), cfg, seed=3).losses)
     assert runs[0] == runs[1]
 
 

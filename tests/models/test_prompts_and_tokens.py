@@ -11,7 +11,7 @@ from ida.models.generation import generate
 from ida.models.pretrained import context_length, prompt_format
 from ida.models.prompts import StudentTokenizer
 from ida.tasks import make_task
-from tests.models.tiny_lm import CHATML, IM_END, bpe_tokenizer, task_texts, tiny_causal_lm
+from tests.models.tiny_lm import IM_END, bpe_tokenizer, task_texts, tiny_causal_lm
 
 TASK = make_task("permutation", n_items=8, max_k=4)
 TEXTS = task_texts(TASK)

@@ -84,7 +84,8 @@ def test_resume_and_report_say_in_one_line_when_the_plugin_no_longer_imports(tmp
 
 
 @pytest.mark.parametrize("setting,line", [
-    ("task.name=plugin_parts:NoVocabulary", "task.name: task class plugin_parts.NoVocabulary has no method vocabulary()"),
+    ("task.name=plugin_parts:NoVocabulary",
+     "task.name: task class plugin_parts.NoVocabulary has no method vocabulary()"),
     ("task.name=plugin_parts:DuplicateIds", "task.name: task 'DuplicateIds': questions('train') has duplicate id "
                                             "'ones:0'"),
     ("amplify.decomposer=plugin_parts:half_protocol_factory", "amplify.decomposer: decomposer plugin_parts."

@@ -4,7 +4,6 @@ one uninterrupted reference run. The kills are exact: `IDA_KILL_AT` names the po
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest

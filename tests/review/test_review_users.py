@@ -91,7 +91,8 @@ def test_session_tokens_are_signed_and_expire(tmp_path):
     from ida.review.users import read_session_token, session_secret, session_token
 
     secret = session_secret(tmp_path / "users.sqlite")
-    assert session_secret(tmp_path / "users.sqlite") == secret and (tmp_path / "session.key").stat().st_mode & 0o077 == 0
+    assert session_secret(tmp_path / "users.sqlite") == secret
+    assert (tmp_path / "session.key").stat().st_mode & 0o077 == 0
     token = session_token("a.b", secret, now=100.0, hours=1)
     assert read_session_token(token, secret, now=200.0) == "a.b"
     assert read_session_token(token, secret, now=100.0 + 3601) is None
