@@ -1,13 +1,6 @@
 """The whole loop on a tiny permutation world: report contract, resume after SIGKILL gives the same numbers."""
 
 import json
-import os
-import signal
-import sqlite3
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -18,6 +11,7 @@ from ida.cycle import execute
 from ida.run import start_run
 from ida.progress import RunProgress
 from ida.reporting.capability import build_report
+from tests.kill_run import kill_after
 
 TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
         "distill.steps=150", "distill.batch_size=32", "distill.lr=0.003", "max_cycles=3", "eval.baseline_steps=200"]
@@ -71,32 +65,6 @@ def test_simulated_overseer_keeps_only_right_targets(tmp_path):
     assert rows and all((r.verdict == "accept") == (r.answer == r.true_answer) for r in rows)
 
 
-def _phases_done(db_path: Path) -> int:
-    try:
-        with sqlite3.connect(db_path, timeout=5) as db:
-            return db.execute("SELECT count(*) FROM phases").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
-def _kill_after(run_root: Path, phases: int, delay: float) -> Path:
-    """Start `ida run`, SIGKILL it `delay` seconds after `phases` phases are done; return its run dir."""
-    cmd = [sys.executable, "-m", "ida.cli", "run", "--run-dir", str(run_root), "--quiet"]
-    for o in TINY:
-        cmd += ["--set", o]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        dbs = list(run_root.glob("[!.]*/ida.sqlite"))  # not the start-up temp folder
-        if dbs and _phases_done(dbs[0]) >= phases:
-            break
-        time.sleep(0.01)
-    time.sleep(delay)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return dbs[0].parent
-
-
 def _numbers(report):
     cycles = [(c["student"], c["amplified"], c["train_examples"]) for c in report["cycles"]]
     return cycles, report["baseline"]["supervised"]
@@ -111,7 +79,7 @@ def reference(tmp_path_factory):
 @pytest.mark.slow  # tests/reliability/test_kill_resume.py kills at every named point; this kills at random times
 @pytest.mark.parametrize("phases, delay", [(0, 0.3), (2, 0.2), (8, 0.05), (15, 0.1)])
 def test_sigkill_then_resume_completes_with_the_same_numbers(tmp_path, reference, phases, delay):
-    run_dir = _kill_after(tmp_path / "killed", phases, delay)
+    run_dir = kill_after(tmp_path / "killed", TINY, phases, delay, timeout=120)
     result = CliRunner().invoke(app, ["resume", str(run_dir), "--quiet"])
     assert result.exit_code == 0, result.output
     resumed = build_report(run_dir)

@@ -4,11 +4,6 @@ dataset targets decode to the intended strings, checkpoints keep the architectur
 LoRA adapters chain by base hash; a SIGKILLed run resumes to the same numbers."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +18,7 @@ from ida.models.checkpoint import ADAPTER_BASE
 from ida.models.local import content_hash
 from ida.progress import RunProgress
 from ida.reporting.capability import build_report
+from tests.kill_run import kill_after
 from tests.models.tiny_lm import save_checkpoint
 
 PERM = ["task.params={n_items: 6, max_k: 2}"]
@@ -101,33 +97,6 @@ def test_gpt2_bpe_with_lora_adapters_chained_by_base_hash(tmp_path):
         assert not (run.checkpoint(cycle) / "model.safetensors").exists()
 
 
-def _kill_after(run_root: Path, args: list[str], phases: int, delay: float) -> Path:
-    cmd = [sys.executable, "-m", "ida.cli", "run", "--run-dir", str(run_root), "--quiet"]
-    for o in args:
-        cmd += ["--set", o]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        dbs = list(run_root.glob("*/ida.sqlite"))
-        if dbs and _done(dbs[0]) >= phases:
-            break
-        time.sleep(0.02)
-    time.sleep(delay)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    return dbs[0].parent
-
-
-def _done(db: Path) -> int:
-    import sqlite3
-
-    try:
-        with sqlite3.connect(db, timeout=5) as con:
-            return con.execute("SELECT count(*) FROM phases").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
-
-
 def _numbers(report):
     return [(c["student"], c["amplified"], c["train_examples"]) for c in report["cycles"]], report["baseline"]
 
@@ -139,7 +108,7 @@ def test_sigkill_then_resume_gives_the_same_numbers(tmp_path, phases, delay):
     args = [*PERM, f"model.pretrained={ckpt}", *FAST, "distill.lora.enabled=true", "distill.lora.save=adapter"]
     reference = start_run(load_config(None, args), tmp_path / "ref", RunProgress(quiet=True))
     execute(reference)
-    run_dir = _kill_after(tmp_path / "killed", args, phases, delay)
+    run_dir = kill_after(tmp_path / "killed", args, phases, delay, timeout=300, poll=0.02)
     result = CliRunner().invoke(app, ["resume", str(run_dir), "--quiet"])
     assert result.exit_code == 0, result.output
     resumed = build_report(run_dir)
