@@ -3,28 +3,16 @@ in-context question (16 facts). Question, subquestion, the evidence, the answer 
 lie inside the window without scrolling; the facts the answer does not rest on stay collapsed, and a search among
 them finds one. Then the overseer corrects the subanswer and the node item's verdict is in the store."""
 
-import time
-
 import pytest
 from conftest import serve
 from review_world import PASSWORDS, make_context_review_run
+from test_e2e_review import TIMEOUT, login, wait_until
 
 from ida.review.queue import ReviewQueue
 from ida.review.view import lease_view
 from ida.run import build_task, read_run
 from ida.store import Store
-from ida.tasks import Question
 
-TIMEOUT = 45_000
-
-
-def wait_until(check, timeout=30.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 WIDTH, HEIGHT = 1280, 720
 
 
@@ -44,16 +32,13 @@ def inside_window(locator) -> bool:
 def test_the_item_fits_1280x720_and_the_other_facts_are_collapsed_and_searchable(context_app, browser):
     url, run_dir = context_app
     page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-    page.goto(url)
-    page.get_by_role("textbox", name="User name").fill("alice")
-    page.get_by_role("textbox", name="Password").fill(PASSWORDS["alice"])
-    page.get_by_role("button", name="Log in").click()
+    login(page, url, "alice", PASSWORDS["alice"])
     page.get_by_role("button", name="Claim next item").click(timeout=TIMEOUT)
     answer = page.get_by_role("textbox", name="Answer (to edit: change it, then Edit)")
     answer.wait_for(timeout=TIMEOUT)
     store = Store(run_dir / "ida.sqlite")
     lease = ReviewQueue(store).current("alice")
-    view = lease_view(store, build_task(read_run(run_dir).config), lease)
+    view = lease_view(store, build_task(read_run(run_dir).config), lease, show_truth=True)  # truth: for the test
     store.close()
     assert view.kind == "node" and len(view.evidence) == 2 and len(view.facts) == 16
     codes = page.locator("[data-testid='stCode']")
@@ -72,11 +57,10 @@ def test_the_item_fits_1280x720_and_the_other_facts_are_collapsed_and_searchable
     page.get_by_role("textbox", name="Search the facts").press("Enter")
     page.get_by_text("1 of 14 facts").wait_for(timeout=TIMEOUT)
     assert codes.filter(has_text=other).first.is_visible()
-    # Node review: correct the subanswer (the true answer of the subquestion, from the question's facts).
-    task = build_task(read_run(run_dir).config)
-    root = next(q for q in task.questions("train") if q.text == view.question)
-    truth = task.true_answer(Question(root.id, view.subquestion, 2, root.task, root.context))
-    assert truth != view.answer
+    assert page.get_by_text("true answer").count() == 0  # the run does not opt in: the page never shows it
+    # Node review: correct the subanswer to the subquestion's true answer.
+    truth = view.truth
+    assert truth is not None and truth != view.answer
     answer.fill(truth)
     page.get_by_role("button", name="Edit").click()
     store = Store(run_dir / "ida.sqlite")
