@@ -9,6 +9,7 @@ true answer only when the run opts in (`review.show_truth`). The oversight app r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,18 +49,11 @@ def question_of(task: Task, row: ExampleRow) -> Question:
     return Question(row.question_id, text, row.difficulty, task.name, context)
 
 
-def evidence_of(task: Task, question: Question) -> list[str]:
-    """`task.evidence(question)`, or [] when the task cannot parse it (e.g. an LLM plan prompt)."""
+def lines_of(ask: Callable[[Question], list[str]], question: Question) -> list[str]:
+    """`ask(question)` (the task's `evidence` or `facts`) as a list, or [] when the task cannot parse the question
+    (e.g. an LLM plan prompt)."""
     try:
-        return list(task.evidence(question))
-    except (ValueError, KeyError, IndexError):
-        return []
-
-
-def facts_of(task: Task, question: Question) -> list[str]:
-    """`task.facts(question)` (every fact of its world), or [] when the task cannot parse it."""
-    try:
-        return list(task.facts(question))
+        return list(ask(question))
     except (ValueError, KeyError, IndexError):
         return []
 
@@ -70,15 +64,15 @@ def item_view(task: Task, row: ExampleRow, node: int = ROOT, show_truth: bool = 
     examples) lets a node item list every question that used its answer."""
     root = question_of(task, row)
     if node == ROOT:
-        return ItemView("example", root.text, None, row.answer, example_confidence(row), evidence_of(task, root),
-                        [row.question_id], None, truth(task, root) if show_truth else None, facts_of(task, root))
+        return ItemView("example", root.text, None, row.answer, example_confidence(row), lines_of(task.evidence, root),
+                        [row.question_id], None, truth(task, root) if show_truth else None, lines_of(task.facts, root))
     attrs = next(n for n in row.graph["nodes"] if n["id"] == node)
     sub = subquestion(root, attrs["text"], {})
     item = next((i for i in node_items(rows or [row]) if any(u.question_id == row.question_id and u.node == node
                                                              for u in i.uses)), None)
     return ItemView("node", root.text, attrs["text"], attrs["answer"], attrs.get("confidence"),
-                    evidence_of(task, sub), item.question_ids if item else [row.question_id],
-                    item.key if item else None, truth(task, sub) if show_truth else None, facts_of(task, root))
+                    lines_of(task.evidence, sub), item.question_ids if item else [row.question_id],
+                    item.key if item else None, truth(task, sub) if show_truth else None, lines_of(task.facts, root))
 
 
 def lease_view(store: Store, task: Task, lease: Lease, show_truth: bool = False) -> ItemView | None:

@@ -10,7 +10,7 @@ import time
 import streamlit as st
 
 from ida.review.queue import Lease, LeaseError, ReviewQueue
-from ida.review.view import ItemView, lease_view, question_of
+from ida.review.view import ItemView, lease_view
 from oversight_ui.graph_dot import legend_html, node_rows, to_dot
 from oversight_ui.labels import item, overseer
 from oversight_ui.session import Stores, open_stores, require_user, run_config, task
@@ -75,7 +75,7 @@ def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
             st.caption(answer_caption(row.provenance, view))
             verdict_form(queue, lease, user, view.answer)
         with right:
-            evidence(view, lease.id, in_context=bool(question_of(task(), row).context))
+            evidence(view, lease.id, in_context=task().form == "context")
             heading("Subquestion graph")
             st.html(legend_html())
             st.graphviz_chart(to_dot(graph, highlight=lease.node))
