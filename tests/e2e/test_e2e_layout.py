@@ -4,7 +4,7 @@ lie inside the window without scrolling; the facts the answer does not rest on s
 them finds one. Then the overseer corrects the subanswer and the node item's verdict is in the store."""
 
 import pytest
-from conftest import serve
+from app_server import serve
 from review_world import PASSWORDS, make_context_review_run
 from test_e2e_review import TIMEOUT, login, wait_until
 

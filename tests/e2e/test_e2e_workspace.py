@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import free_port, wait_healthy
+from app_server import free_port, wait_healthy
 from ida.review.users import Users
 from ida.store import Store
 from review_world import PASSWORDS
