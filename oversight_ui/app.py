@@ -15,9 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from oversight_ui.login import login_page, logout  # noqa: E402
 from oversight_ui.session import current_user  # noqa: E402
-from oversight_ui import warm  # noqa: E402
-
-warm.start()
 
 # The favicon is a file of this package: the app never asks the network for an asset.
 st.set_page_config(page_title="IDA oversight", page_icon=str(Path(__file__).parent / "static" / "favicon.png"),
