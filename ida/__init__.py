@@ -1,3 +1,4 @@
+# ruff: noqa: F401  (the TYPE_CHECKING imports are the public API: `_public()` reads them)
 """The IDA research harness: the public Python API for cycle scripts. The CLI (`ida run/resume/report`) uses
 exactly these names.
 
@@ -26,48 +27,41 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING
 
-_LAZY = {
-    # configs and runs
-    "load_config": "ida.config", "RunConfig": "ida.config", "ConfigError": "ida.config",
-    "start_run": "ida.run", "open_run": "ida.run", "read_run": "ida.run", "Run": "ida.run", "RunRecord": "ida.run",
-    "RunProgress": "ida.progress",
-    # the loop
-    "execute": "ida.cycle", "run_cycle": "ida.cycle", "run_phase": "ida.cycle", "PHASES": "ida.cycle",
-    "PhaseHook": "ida.cycle",
-    # reading results
-    "report": "ida.reporting.capability",
-    # tasks
-    "Task": "ida.tasks", "Question": "ida.tasks", "HProgram": "ida.tasks", "UNKNOWN": "ida.tasks",
-    "ask": "ida.tasks", "drive": "ida.tasks", "parse_int": "ida.tasks", "make_task": "ida.tasks",
-    "register_task": "ida.tasks",
-    # plug-ins
-    "PluginError": "ida.plugins",
-    "register_answerer": "ida.models.registry", "AnswererProvider": "ida.models.registry",
-    "register_decomposer": "ida.amplify.decomposers", "DecomposerProvider": "ida.amplify.decomposers",
-    "Decomposer": "ida.amplify.decomposers",
-    "register_review_policy": "ida.review.policies", "ReviewPolicy": "ida.review.policies",
-    "Review": "ida.review.policies", "ReviewRequest": "ida.review.policies",
-    "register_objective": "ida.distill.registry", "ObjectiveProvider": "ida.distill.registry",
-}
-_RENAMED = {"report": "build_report"}
-
-if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
+if TYPE_CHECKING:  # the public API, listed once: type checkers read it here, `_public()` turns it into lazy names
     from ida.amplify.decomposers import Decomposer, DecomposerProvider, register_decomposer
-    from ida.config import ConfigError, RunConfig, load_config
+    from ida.build import load_config
+    from ida.config import ConfigError, RunConfig
     from ida.cycle import PHASES, PhaseHook, execute, run_cycle, run_phase
     from ida.distill.registry import ObjectiveProvider, register_objective
     from ida.models.registry import AnswererProvider, register_answerer
+    from ida.paths import RunPaths
     from ida.plugins import PluginError
     from ida.progress import RunProgress
     from ida.reporting.capability import build_report as report
+    from ida.reporting.schema import Report
     from ida.review.policies import Review, ReviewPolicy, ReviewRequest, register_review_policy
     from ida.run import Run, RunRecord, open_run, read_run, start_run
     from ida.tasks import UNKNOWN, HProgram, Question, Task, ask, drive, make_task, parse_int, register_task
 
 
+def _public() -> dict[str, tuple[str, str]]:
+    """{public name: (module, attribute)}, read from the `if TYPE_CHECKING:` imports above."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(__file__).read_text())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and getattr(n.test, "id", "") == "TYPE_CHECKING")
+    return {alias.asname or alias.name: (node.module, alias.name) for node in block.body
+            if isinstance(node, ast.ImportFrom) for alias in node.names}
+
+
+_LAZY = _public()
+
+
 def __getattr__(name: str):
     if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), _RENAMED.get(name, name))
+        module, attribute = _LAZY[name]
+        value = getattr(import_module(module), attribute)
         globals()[name] = value  # later lookups skip this function
         return value
     raise AttributeError(f"module 'ida' has no attribute {name!r}")
@@ -77,9 +71,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_LAZY])
 
 
-__all__ = ["AnswererProvider", "ConfigError", "Decomposer", "DecomposerProvider", "HProgram", "ObjectiveProvider",
-           "PHASES", "PhaseHook", "PluginError", "Question", "Review", "ReviewPolicy", "ReviewRequest", "Run",
-           "RunConfig", "RunProgress", "RunRecord", "Task", "UNKNOWN", "ask", "drive", "execute", "load_config",
-           "make_task", "open_run", "parse_int", "read_run", "register_answerer", "register_decomposer",
-           "register_objective", "register_review_policy", "register_task", "report", "run_cycle", "run_phase",
-           "start_run"]
+__all__ = sorted(_LAZY)

@@ -29,11 +29,14 @@ from ida.models.local import LocalModel, use_threads
 from ida.recovery import check_run_files
 from ida.review.human import UNREVIEWED
 from ida.review.policies import ReviewRequest
+from ida.results import (AmplifyResult, BaselineResult, DistillResult, EvaluateResult, PromoteResult, ReviewResult,
+                         SignOff)
 from ida.review.recompose import review_recomposer
 from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase, promotion_held, signoffs,
                         wait_for_signoff)
 from ida.run import BASELINE_CYCLE, Run, save_atomic
 from ida.runlock import RunLock
+from ida.seeds import seed_for
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
 # Called after each phase that ran (not after those a resumed run finds done): (run, cycle, phase, its result).
@@ -112,45 +115,46 @@ def run_phase(run: Run, cycle: int, phase: str, on_phase_end: PhaseHook | None =
     if steps[phase](run, cycle) is False:
         return False
     if on_phase_end is not None:
-        on_phase_end(run, cycle, phase, run.phase_done(cycle, phase) or {})
+        on_phase_end(run, cycle, phase, run.store.phase_result(run.id, cycle, phase) or {})  # as stored (JSON)
     return True
 
 
 def amplify_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
-    model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
+    model = run.model(cycle - 1)
     questions = run.task.questions("train")
-    context = AmplifyContext(run.store, run.id, run.dir, cycle, run.config.review, run.config.seed * 7919 + cycle,
+    context = AmplifyContext(run.store, run.id, run.dir, cycle, run.config.review,
+                             seed_for(run.config.seed, "amplify", cycle),
                              run.progress, app_hint=f"ida review {run.dir}")
     with Amplifier(run.config.amplify, run.task, model, filter_unsure=True, context=context) as amp, \
             run.progress.phase(f"cycle {cycle} · amplify", total=None) as bar:
         amp.take_usage()  # usage is counted per cycle
         examples, vote = amplify_with_vote(
-            amp, questions, run.config.amplify.vote, seed=run.config.seed * 7919 + cycle,
+            amp, questions, run.config.amplify.vote, seed=seed_for(run.config.seed, "amplify", cycle),
             on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
         vocabulary = None if run.config.model.pretrained else set(model.tokenizer.get_vocab())
         extra, metrics, events = phase_record(amp, examples, vocabulary, run.id, cycle, "amplify")
     rows = [e.to_row(run.task.true_answer(e.question)) for e in examples]
     right = sum(is_right(run.task, e.question, e.answer) for e in examples)
-    result = {"examples": len(rows), "usable": sum(e.usable for e in examples),
-              "failed": sum(e.answer is None for e in examples), "targets_right": right,
-              "seconds": time.perf_counter() - start, **extra, **({"vote": vote} if vote else {})}
-    if result["usable"] == 0 and run.config.cycle.on_empty == "fail":
+    result = AmplifyResult(examples=len(rows), usable=sum(e.usable for e in examples),
+                           failed=sum(e.answer is None for e in examples), targets_right=right,
+                           seconds=time.perf_counter() - start, **extra, **({"vote": vote} if vote else {}))
+    if result.usable == 0 and run.config.cycle.on_empty == "fail":
         errors = [e.error for e in examples if e.error]
         raise EmptyPhase(f"cycle {cycle} amplify: 0 usable examples of {len(examples)}"
                          f"{f' (first error: {errors[0]})' if errors else ''}; not stored as done: fix the cause, "
                          f"then `ida resume {run.dir}` retries amplify (or set cycle.on_empty=skip)")
-    run.store.finish_phase(run.id, cycle, "amplify", result, metrics=metrics, examples=rows, also=events)
+    run.store.finish_phase(run.id, cycle, "amplify", result.stored(), metrics=metrics, examples=rows, also=events)
 
 
 def review_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     by_id = {q.id: q for q in run.task.questions("train")}
     rows = run.store.examples(run.id, cycle)
-    programs, fallback = review_recomposer(run, cycle)
-    request = ReviewRequest(run.store, run.id, cycle, rows, by_id, run.task, seed=run.config.seed * 7919 + cycle,
-                            progress=run.progress, app_hint=f"ida review {run.dir}", programs=programs,
-                            fallback=fallback)
+    programs, fallback = review_recomposer(run.parts, cycle, lambda: run.model(cycle - 1))
+    request = ReviewRequest(run.store, run.id, cycle, rows, by_id, run.task,
+                            seed=seed_for(run.config.seed, "review", cycle), progress=run.progress,
+                            app_hint=f"ida review {run.dir}", programs=programs, fallback=fallback)
     reviews, extra = run.review_policy.review(request)
     verdicts = {r.question_id: r for r in reviews}
     graphs = {r.question_id: r.graph for r in rows} | {r.question_id: r.graph for r in reviews if r.graph}
@@ -162,64 +166,68 @@ def review_phase(run: Run, cycle: int) -> None:
         raise EmptyPhase(f"cycle {cycle} review: the dataset is empty (of {len(rows)} examples none was accepted "
                          f"with a target; review.policy={run.config.review.policy}); not stored as done: change "
                          f"review.* with `ida resume {run.dir} --set ...`, or set cycle.on_empty=skip")
-    path = run.dir / f"cycle-{cycle}" / "dataset.jsonl"
+    path = run.paths.dataset(cycle)
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = write_jsonl(dataset, path)
     updates = [r.reviewed(v.verdict, v.target) if (v := verdicts.get(r.question_id)) else r.reviewed(None, None)
                for r in rows]
     counts = {v: sum(r.verdict == v and r.reviewer != UNREVIEWED for r in reviews)
               for v in ("accept", "edit", "reject")}
-    result = {**counts, "train_examples": len(dataset), "dataset_sha256": digest, "policy": run.config.review.policy,
-              "diversity": diversity, "seconds": time.perf_counter() - start, **extra}
-    run.store.finish_phase(run.id, cycle, "review", result, examples=updates)
+    result = ReviewResult(**counts, train_examples=len(dataset), dataset_sha256=digest,
+                          policy=run.config.review.policy, diversity=diversity, seconds=time.perf_counter() - start,
+                          **extra)
+    run.store.finish_phase(run.id, cycle, "review", result.stored(), examples=updates)
 
 
 def distill_phase(run: Run, cycle: int) -> None:
     cfg = run.config
     if cfg.distill.init == "fresh":
-        model = run.build_model(seed=cfg.seed * 10007 + cycle)
+        model = run.build_model(seed=seed_for(cfg.seed, "distill", cycle))
     else:
         model = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
-    dataset = read_jsonl(run.dir / f"cycle-{cycle}" / "dataset.jsonl")
+    dataset = read_jsonl(run.paths.dataset(cycle))
     if not dataset:
         return _keep_previous(run, cycle)
     teacher = None
     if needs_teacher(cfg.distill):  # kd / on_policy: a frozen M_n (amplified) or an anchor checkpoint
         teacher = run.load_model(teacher_checkpoint(cfg.distill.teacher, run.checkpoint, cycle), "teacher").model
-    result = _train_and_save(run, model, dataset, cfg.distill.steps, seed=cfg.seed * 10007 + cycle,
+    result = _train_and_save(run, model, dataset, cfg.distill.steps, seed=seed_for(cfg.seed, "distill", cycle),
                              out=run.checkpoint(cycle), label=f"cycle {cycle} · distill", teacher=teacher)
-    run.store.finish_phase(run.id, cycle, "distill", result, metrics={"train_loss": {"final": result["final_loss"]}})
+    run.forget_model(cycle)  # a resumed cycle may have read an earlier M_cycle
+    run.store.finish_phase(run.id, cycle, "distill", result.stored(),
+                           metrics={"train_loss": {"final": result.final_loss}})
 
 
 def _keep_previous(run: Run, cycle: int) -> None:
     """An empty dataset: with `cycle.on_empty: skip` M_n is M_(n-1) unchanged; otherwise the cycle stops here."""
     if run.config.cycle.on_empty == "fail":
-        raise EmptyPhase(f"cycle {cycle} distill: {run.dir / f'cycle-{cycle}' / 'dataset.jsonl'} is empty; "
+        raise EmptyPhase(f"cycle {cycle} distill: {run.paths.dataset(cycle)} is empty; "
                          "nothing to train on (set cycle.on_empty=skip to keep M_(n-1) for this cycle)")
-    digest = save_atomic(run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}"), run.checkpoint(cycle))
-    run.store.finish_phase(run.id, cycle, "distill", {"train_steps": 0, "train_examples": 0, "final_loss": None,
-                                                      "checkpoint_sha256": digest, "seconds": 0.0,
-                                                      "skipped": "empty dataset (cycle.on_empty: skip)"})
+    digest = save_atomic(run.model(cycle - 1), run.checkpoint(cycle))
+    run.forget_model(cycle)
+    result = DistillResult(train_steps=0, train_examples=0, final_loss=None, checkpoint_sha256=digest, seconds=0.0,
+                           skipped="empty dataset (cycle.on_empty: skip)")
+    run.store.finish_phase(run.id, cycle, "distill", result.stored())
 
 
 def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: int, seed: int, out: Path,
-                    label: str, teacher=None, distill: DistillConfig | None = None) -> dict:
+                    label: str, teacher=None, distill: DistillConfig | None = None) -> DistillResult:
     with run.progress.phase(label, total=steps) as bar:
         trained = train(model.model, model.tokenizer, dataset, distill or run.config.distill, seed=seed,
                         steps=steps, on_step=lambda s, loss: bar.update(completed=s, info=f"loss {loss:.3f}"),
                         teacher=teacher)
     saved = model if trained.adapter is None else AdapterCheckpoint(trained.adapter, model.tokenizer, model.path, out)
     digest = save_atomic(saved, out)
-    result = {"train_steps": trained.steps, "train_examples": len(dataset), "final_loss": trained.final_loss,
-              "checkpoint_sha256": digest, "seconds": trained.seconds}
+    result = DistillResult(train_steps=trained.steps, train_examples=len(dataset), final_loss=trained.final_loss,
+                           checkpoint_sha256=digest, seconds=trained.seconds)
     if trained.stopped_when_fit:  # distill.stop_when_fit: recorded where it changed the step count
-        result["stopped_when_fit"] = trained.steps
+        result.stopped_when_fit = trained.steps
     return result
 
 
 def evaluate_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
-    model = run.load_model(run.checkpoint(cycle), f"M{cycle}")
+    model = run.model(cycle)
     questions = run.task.questions("eval")
     with run.progress.phase(f"cycle {cycle} · evaluate", total=None):
         metrics = {"student": evaluate_student(run.task, model, questions)}
@@ -231,16 +239,17 @@ def evaluate_phase(run: Run, cycle: int) -> None:
                 if not amp.plain:
                     result, more, events = phase_record(amp, [], set(), run.id, cycle, "evaluate")
                     metrics.update(more)
-    run.store.finish_phase(run.id, cycle, "evaluate", {**result, "seconds": time.perf_counter() - start},
-                           metrics=metrics, also=events)
+    stored = EvaluateResult(**result, seconds=time.perf_counter() - start).stored()
+    run.store.finish_phase(run.id, cycle, "evaluate", stored, metrics=metrics, also=events)
 
 
 def promote_phase(run: Run, cycle: int) -> bool:
     if promotion_held(run, cycle):
         return False
-    signed = [{"by": s["signed_by"], "note": s["note"]} for s in signoffs(run.store, run.id, cycle)]
-    run.store.finish_phase(run.id, cycle, "promote", {"promoted": True, "checkpoint": str(run.checkpoint(cycle)),
-                                                      **({"signed_off": signed} if signed else {})})
+    signed = [SignOff(by=s["signed_by"], note=s["note"]) for s in signoffs(run.store, run.id, cycle)]
+    result = PromoteResult(promoted=True, checkpoint=str(run.checkpoint(cycle)),
+                           **({"signed_off": signed} if signed else {}))
+    run.store.finish_phase(run.id, cycle, "promote", result.stored())
     accuracies = run.store.metrics(run.id, "student").get(cycle, {}).get("student", {})
     hardest = max(accuracies, key=int) if accuracies else None
     if hardest is not None:
@@ -255,24 +264,26 @@ def run_baseline(run: Run) -> None:
     cfg = run.config
     steps = cfg.eval.baseline_steps or cfg.max_cycles * cfg.distill.steps
     dataset = supervised_examples(run.task, run.task.questions("train"))
-    seed, out, distill = cfg.seed * 10007 + 99991, run.dir / "baseline" / "checkpoint", supervised(cfg.distill)
-    cache = BaselineCache(run.dir.parent / ".cache") if cfg.eval.baseline_cache else None
+    seed, out, distill = seed_for(cfg.seed, "baseline"), run.paths.baseline_checkpoint, supervised(cfg.distill)
+    cache = BaselineCache(run.paths.baseline_cache) if cfg.eval.baseline_cache else None
     key = run_baseline_key(run, dataset, steps, seed, distill) if cache else ""
     hit = cache.lookup(key) if cache else None
     if hit is not None:
         start = time.perf_counter()
         shutil.rmtree(out, ignore_errors=True)
         shutil.copytree(hit.checkpoint, out)
-        result = {**hit.result, "reused_from": key, "seconds": time.perf_counter() - start}
+        result = BaselineResult.model_validate({**hit.result, "reused_from": key,
+                                                "seconds": time.perf_counter() - start})
         accuracy = hit.metrics
         run.progress.log(f"baseline: reused the identical supervised baseline {key[:12]} from the cache")
     else:
         model = run.load_model(run.checkpoint(0), "M0")
-        result = _train_and_save(run, model, dataset, steps, seed=seed, out=out, label="baseline · supervised",
-                                 distill=distill)
+        trained_result = _train_and_save(run, model, dataset, steps, seed=seed, out=out,
+                                         label="baseline · supervised", distill=distill)
+        result = BaselineResult.model_validate(trained_result.stored())
         trained = run.load_model(out, "supervised")
         accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
         if cache:
-            cache.store(key, out, result, {str(k): v for k, v in accuracy.items()})
-    run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result, metrics={"supervised": accuracy})
+            cache.store(key, out, result.stored(), {str(k): v for k, v in accuracy.items()})
+    run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result.stored(), metrics={"supervised": accuracy})
 

@@ -125,19 +125,3 @@ class Registry(Generic[T]):
         """Drop a resolved import path (tests; a module edited in place is imported afresh next time)."""
         self._imported.pop(name, None)
 
-
-def check_plugins(config: Any) -> None:
-    """Resolve every pluggable field of a `RunConfig` (PluginError naming the first that cannot be used)."""
-    from ida.amplify.decomposers import decomposer_provider
-    from ida.distill.registry import MIX, objective_provider
-    from ida.models.registry import answerer_provider
-    from ida.review.policies import REVIEW_POLICY_REGISTRY
-    from ida.tasks import TASK_REGISTRY
-
-    TASK_REGISTRY.get(config.task.name)
-    answerer_provider(config.amplify.answerer.kind)
-    decomposer_provider(config.amplify.decomposer)
-    REVIEW_POLICY_REGISTRY.get(config.review.policy)
-    distill = config.distill
-    for name in [*distill.weights] if distill.objective == MIX else [distill.objective]:
-        objective_provider(name)

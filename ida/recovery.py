@@ -10,6 +10,7 @@ import hashlib
 
 from ida.atomic import remove_stale_temps
 from ida.errors import RunDirError
+from ida.results import ReviewResult
 from ida.run import BASELINE_CYCLE, Run, save_atomic
 
 
@@ -33,8 +34,9 @@ def _rebuild_missing_datasets(run: Run, done: set[tuple[int, str]]) -> None:
     for c in range(1, run.config.max_cycles + 1):
         if (c, "review") not in done or (c, "distill") in done:
             continue
-        path = run.dir / f"cycle-{c}" / "dataset.jsonl"
-        expected = (run.phase_done(c, "review") or {}).get("dataset_sha256")
+        path = run.paths.dataset(c)
+        review = run.result(c, ReviewResult)
+        expected = review.dataset_sha256 if review is not None else None
         if path.is_file() and (expected is None or hashlib.sha256(path.read_bytes()).hexdigest() == expected):
             continue
         why = f"{path} is {'changed' if path.exists() else 'missing'}"

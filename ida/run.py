@@ -16,27 +16,32 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
-from ida.amplify.amplifier import preflight
 from ida.atomic import remove_stale_temps, temp_path
+from ida.build import RunParts, build_parts, build_task
 from ida.config import RunConfig, dump_config, load_config
 from ida.errors import RunDirError
 from ida.faults import kill_point
-from ida.plugins import check_plugins
+from ida.paths import RunPaths
+from ida.preflight import preflight
 from ida.progress import RunProgress
-from ida.review.policies import ReviewPolicy, make_review_policy
+from ida.results import RESULT_TYPES, PhaseResult, typed_result
+from ida.review.policies import ReviewPolicy
 from ida.runlock import LOCK_FILE, RunLock, holder
 from ida.store import ExampleRow, Store
-from ida.tasks import Task, check_questions, make_task
-from ida.tasks.answers import lenient_answers
-from ida.tasks.lineage import pin_task_data, task_params
+from ida.tasks import Task
+from ida.tasks.lineage import pin_task_data
 
 if TYPE_CHECKING:
     from ida.models.checkpoint import AdapterCheckpoint
     from ida.models.local import LocalModel
 
 BASELINE_CYCLE = 0  # the supervised baseline's phase and metrics are kept under cycle 0
+R = TypeVar("R", bound=PhaseResult)
+KEEP_LOADED = 2  # checkpoints a Run keeps loaded: a cycle reads M_(n-1) and M_n (each loaded once per cycle)
+__all__ = ["BASELINE_CYCLE", "Run", "RunPaths", "RunRecord", "build_task", "open_run", "read_run", "run_file",
+           "save_atomic", "start_run", "status"]
 
 
 @dataclass
@@ -48,6 +53,10 @@ class RunRecord:
     config: RunConfig
     store: Store
 
+    @property
+    def paths(self) -> RunPaths:
+        return RunPaths(self.dir)
+
     def metrics(self, name: str | None = None) -> dict[int, dict[str, dict[str, float]]]:
         """{cycle: {metric name: {key: value}}}, e.g. `run.metrics("student")[2]["student"]["3"]` is M_2's eval
         accuracy at difficulty 3; the supervised baseline's are under cycle 0 ("supervised")."""
@@ -57,36 +66,64 @@ class RunRecord:
         """The amplified examples of `cycle`: question, Amp's answer, true answer, graph, verdict, target."""
         return self.store.examples(self.id, cycle)
 
-    def phase_results(self) -> dict[int, dict[str, dict[str, Any]]]:
-        """{cycle: {phase: its result}} of every finished phase (the baseline under cycle 0)."""
-        out: dict[int, dict[str, dict[str, Any]]] = {}
+    def phase_results(self) -> dict[int, dict[str, PhaseResult]]:
+        """{cycle: {phase: its result}} of every finished phase (the baseline under cycle 0), typed
+        (`ida.results`): `run.phase_results()[1]["review"].dataset_sha256`."""
+        out: dict[int, dict[str, PhaseResult]] = {}
         for p in self.store.phases(self.id):
-            out.setdefault(p["cycle"], {})[p["phase"]] = p["result"]
+            out.setdefault(p["cycle"], {})[p["phase"]] = typed_result(p["phase"], p["result"])
         return out
+
+    def result(self, cycle: int, kind: type[R]) -> R | None:
+        """The stored result of the phase whose model is `kind` (e.g. `ReviewResult`), or None if not done."""
+        phase = next(name for name, model in RESULT_TYPES.items() if model is kind)
+        stored = self.store.phase_result(self.id, cycle, phase)
+        return None if stored is None else kind.model_validate(stored)
 
 
 @dataclass
 class Run(RunRecord):
-    """An open run dir: its config, task, store, progress display, and its review policy (chosen once from
-    `review.policy`; a script or test may put its own `ReviewPolicy` here before `execute`)."""
+    """An open run dir: its config, its parts (task, review policy, ... built once by `ida.build`), store and
+    progress display. A script or test may put its own `ReviewPolicy` in `review_policy` before `execute`."""
 
-    task: Task
+    parts: RunParts
     progress: RunProgress
-    review_policy: ReviewPolicy = field(init=False)
     lock: RunLock | None = field(init=False, default=None)  # the run lock while this process writes the run
+    _loaded: dict[tuple[Path, str], LocalModel] = field(init=False, default_factory=dict, repr=False)
 
-    def __post_init__(self) -> None:
-        self.review_policy = make_review_policy(self.config.review)
+    @property
+    def task(self) -> Task:
+        return self.parts.task
+
+    @property
+    def review_policy(self) -> ReviewPolicy:
+        return self.parts.review_policy
+
+    @review_policy.setter
+    def review_policy(self, policy: ReviewPolicy) -> None:
+        self.parts.review_policy = policy
 
     def checkpoint(self, cycle: int) -> Path:
-        return self.dir / f"cycle-{cycle}" / "checkpoint"
+        return self.paths.checkpoint(cycle)
 
     def load_model(self, path: Path, version: str) -> LocalModel:
-        from ida.models.local import LocalModel
+        """A fresh copy of the checkpoint at `path` (for training: the caller may change its weights)."""
+        from ida.models.local import load_student
 
-        m = self.config.model
-        return LocalModel.load(path, version=version, max_answer_tokens=m.max_answer_tokens,
-                               batch_size=m.answer_batch_size, cfg=m)
+        return load_student(self.config.model, path, version)
+
+    def model(self, cycle: int) -> LocalModel:
+        """M_cycle for reading (answering, scoring), loaded once and shared by the phases that read it; never
+        train it (use `load_model`). `forget_model` drops it when its checkpoint is written again."""
+        key = (self.checkpoint(cycle), f"M{cycle}")
+        if key not in self._loaded:
+            for old in [k for k in self._loaded][:max(0, len(self._loaded) - KEEP_LOADED + 1)]:
+                del self._loaded[old]
+            self._loaded[key] = self.load_model(*key)
+        return self._loaded[key]
+
+    def forget_model(self, cycle: int) -> None:
+        self._loaded.pop((self.checkpoint(cycle), f"M{cycle}"), None)
 
     def build_model(self, seed: int) -> LocalModel:
         """A fresh student of the config's architecture over the task's vocabulary; for a pretrained student,
@@ -97,8 +134,9 @@ class Run(RunRecord):
             return self.load_model(self.checkpoint(0), "M0")
         return LocalModel.build(self.config.model, self.task.vocabulary(), seed=seed)
 
-    def phase_done(self, cycle: int, phase: str) -> dict | None:
-        return self.store.phase_result(self.id, cycle, phase)
+    def phase_done(self, cycle: int, phase: str) -> PhaseResult | None:
+        stored = self.store.phase_result(self.id, cycle, phase)
+        return None if stored is None else typed_result(phase, stored)
 
 
 def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None = None) -> Run:
@@ -108,10 +146,9 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     The folder is built as `runs_root/.<run id>.tmp` and renamed when complete, so a run dir under its final name
     always has its config, its run row and M_0; a kill during start-up leaves only the temp folder, which the
     next `ida run` in the same root removes."""
-    check_plugins(config)
-    task = build_task(config)
+    parts = build_parts(config)  # every plug-in resolved and checked once
+    task = parts.task
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
-    make_review_policy(config.review)
     run_id = f"{_slug(getattr(task, 'name', '') or config.task.name)}-{time.strftime('%Y%m%d-%H%M%S')}-" \
              f"{secrets.token_hex(2)}"
     root = Path(runs_root)
@@ -128,12 +165,14 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     lock = RunLock.acquire(tmp)  # held across the rename: the same file
     try:
         config = pin_task_data(config, tmp)  # a data task's file is copied in, with its sha256 (lineage)
-        (tmp / "config.yaml").write_text(dump_config(config))
+        parts.config = config
+        paths = RunPaths(tmp)
+        paths.config.write_text(dump_config(config))
         from ida.models.local import LocalModel
 
         m0 = LocalModel.build(config.model, task.vocabulary(), seed=config.seed)
-        save_atomic(m0, tmp / "cycle-0" / "checkpoint")
-        store = Store(tmp / "ida.sqlite")
+        save_atomic(m0, paths.checkpoint(0))
+        store = Store(paths.store)
         kill_point("startup:store")
         store.create_run(run_id, config.task.name, dump_config(config))
         store.close()
@@ -145,7 +184,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     lock.path = run_dir / LOCK_FILE
-    run = Run(run_dir, run_id, config, Store(run_dir / "ida.sqlite"), task, progress or RunProgress())
+    run = Run(run_dir, run_id, config, Store(RunPaths(run_dir).store), parts, progress or RunProgress())
     run.lock = lock
     return run
 
@@ -171,8 +210,9 @@ def read_run(run_dir: Path) -> RunRecord:
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir}: no such run folder" if not run_dir.exists() else
                           f"{run_dir}: is a file, not a run folder")
-    config = load_config(run_file(run_dir, "config.yaml"))
-    store = Store(run_file(run_dir, "ida.sqlite"))
+    paths = RunPaths(run_dir)
+    config = load_config(run_file(run_dir, paths.config.name))
+    store = Store(run_file(run_dir, paths.store.name))
     try:
         run_id = store.run()["id"]
     except BaseException:
@@ -184,8 +224,12 @@ def read_run(run_dir: Path) -> RunRecord:
 def open_run(run_dir: Path, progress: RunProgress | None = None, lock: RunLock | None = None) -> Run:
     """The run again, to continue it (`execute` takes its lock if `lock` is not given)."""
     record = read_run(run_dir)
-    run = Run(record.dir, record.id, record.config, record.store, build_task(record.config, record.dir),
-              progress or RunProgress())
+    try:
+        parts = build_parts(record.config, record.dir)
+    except BaseException:
+        record.store.close()
+        raise
+    run = Run(record.dir, record.id, record.config, record.store, parts, progress or RunProgress())
     run.lock = lock
     return run
 
@@ -197,16 +241,6 @@ def status(record: RunRecord) -> tuple[str, str | None]:
     if stored == "running" and holder(record.dir) is None:
         return "interrupted", "its writer stopped (killed or crashed) mid-run; `ida resume` continues it"
     return stored, record.store.status_reason(record.id)
-
-
-def build_task(config: RunConfig, run_dir: Path | None = None) -> Task:
-    """The config's task, its questions checked (unique ids, known difficulties; PluginError naming the task)."""
-    t = config.task
-    task = make_task(t.name, form=t.form, seed=t.seed, **task_params(t, run_dir))
-    check_questions(task)
-    if config.model.pretrained is not None:
-        lenient_answers(task)  # a pretrained LM's "The answer is 17." scores as 17 where the task allows it
-    return task
 
 
 def _slug(name: str) -> str:

@@ -70,10 +70,9 @@ def open_stores() -> Iterator[Stores]:
 
 @st.cache_resource(show_spinner=False)
 def _task(config_text: str):  # type: ignore[no-untyped-def]
-    from ida.tasks import make_task
+    from ida.build import build_task
 
-    t = run_config().task
-    return make_task(t.name, form=t.form, seed=t.seed, **t.params)
+    return build_task(run_config(), run_dir())  # with the run dir: a qa run's pinned data file is found there
 
 
 def task():  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """Amplification: Amp(H, M_n) over a batch of questions — the `Amplifier` (answerer, decomposer, depth, each
 chosen once through its registry), the `AmplifiedExample` rows it produces, and what the phase records."""
 
-from ida.amplify.amplifier import Amplifier, ConfidentAnswerer, preflight
+from ida.amplify.amplifier import Amplifier, ConfidentAnswerer
 from ida.amplify.decomposers import (DECOMPOSERS, AmplifyContext, Decomposer, DecomposerProvider,
                                      decomposer_provider, llm_text, register_decomposer)
 from ida.amplify.examples import AmplifiedExample, amplify, is_usable, make_executor
@@ -10,4 +10,4 @@ from ida.amplify.vote import SamplingAnswerer, amplify_with_vote, majority
 
 __all__ = ["DECOMPOSERS", "AmplifiedExample", "AmplifyContext", "Amplifier", "ConfidentAnswerer", "Decomposer",
            "DecomposerProvider", "amplify", "decomposer_provider", "is_usable", "llm_text", "make_executor",
-           "phase_record", "preflight", "register_decomposer", "SamplingAnswerer", "amplify_with_vote", "majority"]
+           "phase_record", "register_decomposer", "SamplingAnswerer", "amplify_with_vote", "majority"]

@@ -7,8 +7,6 @@ decomposes (`ida.amplify.decomposers`: the task's H, an LLM's plans, nobody, ...
         examples = amp.amplify(questions)
         usage = amp.take_usage()          # tokens, cost, retries since the last take (None for the student)
         failures = amp.failures           # question id -> reasons its LLM plans were rejected
-
-`preflight` checks a config against its task before any work, naming the field at fault.
 """
 
 from __future__ import annotations
@@ -20,43 +18,12 @@ from typing import Any
 from decomposition import Program, WaveStats
 from ida.amplify.decomposers import AmplifyContext, decomposer_provider
 from ida.amplify.examples import AmplifiedExample, amplify
-from ida.config import AmplifyConfig, RunConfig
+from ida.config import AmplifyConfig
 from ida.models.base import Answer, Answerer
-from ida.models.context import check_context_length
 from ida.models.registry import answerer_provider
-from ida.models.student import check_student
 from ida.tasks import UNKNOWN, Question, Task
 
 USAGE_KEYS = ("requests", "retries", "failures", "prompt_tokens", "completion_tokens", "cost")
-
-
-def preflight(config: RunConfig, task: Task) -> None:
-    """Raise ValueError (naming the config field) for a config this task cannot run, before any work."""
-    amp = config.amplify
-    answerer_provider(amp.answerer.kind).check(amp.answerer)
-    check_student(config)  # model.pretrained and LoRA targets: each a one-line error before any work
-    decomposer_provider(amp.decomposer).check(config, task)
-    _check_lengths(config, task)
-    if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
-        raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
-                         "baseline on; set eval.baseline=false")
-    check_context_length(config, task)  # an over-long question would fail its whole answering batch
-
-
-def _check_lengths(config: RunConfig, task: Task) -> None:
-    """A task with questions of growing length (addition): its longest question and answer must fit the student's
-    context and answer budget, else the run fails at start naming the parameter to change."""
-    parameter = getattr(task, "length_parameter", None)
-    if parameter is None:
-        return
-    needed = task.answer_tokens()
-    if needed > config.model.max_answer_tokens:
-        raise ValueError(f"model.max_answer_tokens: task {task.name!r} has answers of {needed} tokens; set "
-                         f"model.max_answer_tokens >= {needed} (or a smaller task.params.{parameter})")
-    longest = max(len(q.prompt.split()) for q in task.questions("eval") + task.questions("train"))
-    if longest + needed + 1 > config.model.n_positions:
-        raise ValueError(f"task.params.{parameter}: questions of {longest} tokens plus answers of {needed} do not "
-                         f"fit the student's context (model.n_positions={config.model.n_positions})")
 
 
 class Amplifier:

@@ -5,7 +5,8 @@ decomposition program (a generator that yields subquestions and returns the reco
 - `task`: the task's own H program (the 2018 paper's overseer).
 - `llm`: the answerer proposes validated JSON subquestion plans (`decomposition.LLMDecomposer`).
 - `direct`: no decomposition; the answerer answers the question itself.
-- `human`: overseers decompose sampled questions in the app's workspace page (`ida.review.workspace`).
+- `human`: overseers decompose sampled questions in the app's workspace page (`ida.review.workspace`; registered
+  by the run builder, `ida.build`, since review sits above amplify).
 
 A decomposer that needs to know where the amplify phase runs (the human's, which queues workspaces in the run's
 store) has a `prepare(context, answerer_version)` method, called with an `AmplifyContext` when the amplify phase
@@ -190,19 +191,6 @@ def _check_llm(config: RunConfig, task: Task) -> None:
                          "langchain); the local student cannot write plans")
 
 
-def _check_human(config: RunConfig, task: Task) -> None:
-    if config.amplify.answerer.kind != "local":
-        raise ValueError("amplify.decomposer: human needs amplify.answerer.kind local (the app answers the "
-                         "overseer's subquestions with the run's checkpoint M_n)")
-
-
-def _human(cfg: AmplifyConfig, task: Task, answerer: AnswererProvider) -> Decomposer:
-    from ida.review.workspace import HumanDecomposer
-
-    fallback = TaskDecomposer(task) if task.can_decompose else DirectDecomposer(answerer.student)
-    return HumanDecomposer(cfg, task, fallback)
-
-
 @dataclass(frozen=True)
 class DecomposerProvider:
     """How one decomposer is built (from the amplify config, the task and the answerer's provider) and checked
@@ -256,4 +244,3 @@ register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answere
     answerer.student, task if cfg.leaves_by_h else None)))
 register_decomposer("llm", DecomposerProvider(build=lambda cfg, task, answerer: LLMPlanDecomposer(cfg),
                                               check=_check_llm))
-register_decomposer("human", DecomposerProvider(build=_human, check=_check_human))

@@ -21,6 +21,7 @@ from ida.amplify.amplifier import Amplifier, ConfidentAnswerer
 from ida.amplify.examples import AmplifiedExample, is_usable
 from ida.config import VoteConfig
 from ida.models.base import Answer
+from ida.seeds import seed_for
 from ida.tasks import UNKNOWN, Question
 
 
@@ -39,7 +40,7 @@ class SamplingAnswerer:
     def answer(self, prompts: list[str]) -> list[Answer]:
         self.calls += 1
         gens = self.student.generate(prompts, max_new_tokens=self.student.max_answer_tokens + 1,
-                                     temperature=self.temperature, seed=self.seed * 7919 + self.calls)
+                                     temperature=self.temperature, seed=seed_for(self.seed, "sample", self.calls))
         return [Answer(text=g.text, logprobs=g.logprobs) for g in gens]
 
 
@@ -67,7 +68,7 @@ def amplify_with_vote(amp: Amplifier, questions: list[Question], vote: VoteConfi
     filtered = 0
     try:
         for i in range(vote.samples):
-            sampler = SamplingAnswerer(student, vote.temperature, seed * 1009 + i, i)
+            sampler = SamplingAnswerer(student, vote.temperature, seed_for(seed, "vote", i), i)
             amp.answerer = (ConfidentAnswerer(sampler, amp.cfg.min_confidence)
                             if isinstance(greedy, ConfidentAnswerer) else sampler)
             passes.append(amp.amplify(questions, on_wave=on_wave))

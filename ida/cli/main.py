@@ -48,11 +48,13 @@ def run(
         "When a tripwire pauses the run, wait for the sign-off instead of exiting (code 3)."))] = False,
 ) -> None:
     """Start a new run and carry it through every cycle."""
-    cfg = ida.load_config(config, overrides or [])
+    from ida.config import load_config  # the schema; start_run's builder resolves the plug-ins, once
+
+    cfg = load_config(config, overrides or [])
     check_mlflow(console, cfg)
     try:
         started = ida.start_run(cfg, run_dir, _progress(quiet))
-    except ValueError as err:  # the task or the amplifier cannot run this config (checked before any work)
+    except ValueError as err:  # a plug-in, the task or the amplifier cannot run this config (before any work)
         raise ida.ConfigError(str(err)) from None
     console.print(f"run [bold]{started.id}[/bold] in {started.dir}")
     _finish(started, wait)

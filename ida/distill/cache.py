@@ -22,6 +22,7 @@ import torch
 import transformers
 
 import ida.distill as distill_package
+from ida.results import BaselineResult
 import ida.models as models_package
 from ida.models.local import content_hash
 
@@ -67,7 +68,8 @@ class BaselineCache:
         except (OSError, ValueError):
             return None
         checkpoint = entry / "checkpoint"
-        if not checkpoint.is_dir() or content_hash(checkpoint) != record["result"].get("checkpoint_sha256"):
+        expected = BaselineResult.model_validate(record["result"]).checkpoint_sha256
+        if not checkpoint.is_dir() or content_hash(checkpoint) != expected:
             return None
         return CachedBaseline(key, checkpoint, record["result"], record["metrics"])
 

@@ -42,6 +42,7 @@ from ida.errors import IDAError
 from ida.models.generation import pad_id
 from ida.models.pretrained import context_length
 from ida.models.prompts import student_tokenizer
+from ida.seeds import seed_for
 
 
 class DistillationError(IDAError, RuntimeError):
@@ -273,7 +274,7 @@ class _Loop:
         batches = sample_micro_batches(
             student, self.tokenizer, [self.prompt_text[q] for q in questions], [self.prompts[q] for q in questions],
             [self.teacher_prompts[q] for q in questions], op.samples_per_question, self.max_new_tokens,
-            op.sampling_temperature, seed=self.seed * 1_000_003 + step * 101 + acc.process_index,
+            op.sampling_temperature, seed=seed_for(self.seed, "on_policy", step * 101 + acc.process_index),
             max_length=self.max_length, n_micro=self.cfg.grad_accum)
         student.train()
         return batches

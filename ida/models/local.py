@@ -111,3 +111,9 @@ def content_hash(path: Path) -> str:
         digest.update(f.name.encode())
         digest.update(f.read_bytes())
     return digest.hexdigest()
+
+
+def load_student(cfg: ModelConfig, path: str | Path, version: str) -> LocalModel:
+    """A run's checkpoint as the run answers with it: the run's answer length, batch size and prompt format."""
+    return LocalModel.load(path, version=version, max_answer_tokens=cfg.max_answer_tokens,
+                           batch_size=cfg.answer_batch_size, cfg=cfg)

@@ -1,5 +1,6 @@
 """Checks of the student's config against what it names, before any work (`check_student`, called by the run's
-preflight): the pretrained checkpoint and the LoRA target modules (vLLM is checked by its answerer provider).
+preflight): the pretrained checkpoint; `student_skeleton` lets the preflight match LoRA targets against the
+student's modules without loading weights (vLLM is checked by its answerer provider).
 Each failure is one line naming the field; the run dir is not created."""
 
 from __future__ import annotations
@@ -9,19 +10,16 @@ from typing import Any
 from ida.config import RunConfig
 
 
-def check_student(config: RunConfig) -> None:
-    model_config = None
-    if config.model.pretrained is not None:
-        from ida.models.pretrained import check_pretrained
+def check_student(config: RunConfig) -> Any:
+    """The pretrained checkpoint's model config (None for the tiny built-in student), checked."""
+    if config.model.pretrained is None:
+        return None
+    from ida.models.pretrained import check_pretrained
 
-        model_config = check_pretrained(config.model)
-    if config.distill.lora.enabled:
-        from ida.distill.lora import check_targets
-
-        check_targets(_skeleton(config, model_config), config.distill.lora)
+    return check_pretrained(config.model)
 
 
-def _skeleton(config: RunConfig, model_config: Any) -> Any:
+def student_skeleton(config: RunConfig, model_config: Any) -> Any:
     """The student's module tree on the meta device (no memory, no weights read), to match LoRA targets."""
     import torch
     from transformers import AutoModelForCausalLM, GPT2Config

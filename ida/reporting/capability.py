@@ -12,7 +12,8 @@ from rich.table import Table
 from ida.atomic import atomic_path
 from ida.evaluate import frontier_record
 from ida.reporting.format import pct
-from ida.run import BASELINE_CYCLE, build_task, read_run
+from ida.build import build_task
+from ida.run import BASELINE_CYCLE, read_run
 from ida.run import status as run_status
 
 
@@ -24,13 +25,11 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         info = run.store.run(run.id)
         status, reason = run_status(run)
         metrics = run.store.metrics(run.id)
-        phases: dict[int, dict[str, dict]] = {}
-        for p in run.store.phases(run.id):
-            phases.setdefault(p["cycle"], {})[p["phase"]] = p["result"]
+        phases = run.phase_results()
     finally:
         run.store.close()
     cycles: list[dict[str, Any]] = []
-    trained = _trained_max(run.config)
+    trained = _trained_max(run.config, run.dir)
     for index in sorted(c for c in phases if c != BASELINE_CYCLE):
         done = phases[index]
         if "evaluate" not in done:
@@ -40,23 +39,23 @@ def build_report(run_dir: Path) -> dict[str, Any]:
             "student": metrics.get(index, {}).get("student", {}),
             "amplified": metrics.get(index, {}).get("amplified", {}),
             "frontier": _frontier(metrics.get(index, {}), cycles, trained, run.config.eval.frontier_threshold),
-            "train_examples": done["distill"]["train_examples"],
-            "train_steps": done["distill"]["train_steps"],
-            "seconds": round(sum(r.get("seconds", 0.0) for r in done.values()), 3),
+            "train_examples": done["distill"].train_examples,
+            "train_steps": done["distill"].train_steps,
+            "seconds": round(sum(r.seconds for r in done.values()), 3),
         })
     baseline_phase = phases.get(BASELINE_CYCLE, {}).get("baseline")
     baseline = None if baseline_phase is None else {
         "supervised": metrics.get(BASELINE_CYCLE, {}).get("supervised", {}),
-        "train_steps": baseline_phase["train_steps"]}
+        "train_steps": baseline_phase.train_steps}
     return {"run_id": run.id, "task": info["task"], "status": status, "reason": reason, "cycles": cycles,
             "baseline": baseline}
 
 
-def _trained_max(config: Any) -> int | None:
+def _trained_max(config: Any, run_dir: Path) -> int | None:
     """The hardest difficulty the task trains on (addition evaluates beyond it); None when the task cannot be
-    built here (e.g. a qa file that moved). Builds the task only: no model is loaded."""
+    built here (e.g. its data file is gone). Builds the task only: no model is loaded."""
     try:
-        task = build_task(config)
+        task = build_task(config, run_dir)
     except (ValueError, OSError):
         return None
     return max(getattr(task, "train_difficulties", task.difficulties)(), default=None)

@@ -44,16 +44,16 @@ def export_mlflow(run: RunRecord) -> tuple[str, list[int]]:
         experiment_id = experiment.experiment_id if experiment else client.create_experiment(name)
         mlflow_run = client.create_run(experiment_id, run_name=run.id,
                                        tags={"ida.run_id": run.id, "ida.task": run.config.task.name}).info.run_id
-    phases = {(p["cycle"], p["phase"]): p["result"] for p in run.store.phases(run.id)}
+    phases = {(c, phase): result for c, done in run.phase_results().items() for phase, result in done.items()}
     ready = [c for c, phase in phases if phase in ("promote", "baseline") and c not in exported]
     metrics = run.store.metrics(run.id)
     now = int(time.time() * 1000)
     for cycle in sorted(ready):
         values = [Metric(f"{name}/{key}", value, now, cycle)
                   for name, keyed in metrics.get(cycle, {}).items() for key, value in keyed.items()]
-        tags = [RunTag(f"cycle_{cycle}.{phase}.{field}", str(result[field]))
+        tags = [RunTag(f"cycle_{cycle}.{phase}.{field}", str(getattr(result, field)))
                 for (c, phase), result in phases.items() if c == cycle
-                for field in ("dataset_sha256", "checkpoint_sha256") if field in result]
+                for field in ("dataset_sha256", "checkpoint_sha256") if getattr(result, field, None) is not None]
         for start in range(0, len(values), 900):  # MLflow takes at most 1000 metrics per batch
             client.log_batch(mlflow_run, metrics=values[start:start + 900], tags=tags if start == 0 else [])
     if ready:

@@ -7,12 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ida.amplify.decomposers import decomposer_provider
-from ida.models.registry import answerer_provider
-
 if TYPE_CHECKING:
     from decomposition import Answer, Answerer, Program
-    from ida.run import Run
+    from ida.build import RunParts
     from ida.tasks import Question
 
 
@@ -29,23 +26,22 @@ class LazyStudent:
         return self._model.answer(prompts)
 
 
-def review_recomposer(run: Run, cycle: int) -> tuple[Callable[[Question], Program],
-                                                      Callable[[str], Answerer | None]]:
+def review_recomposer(parts: RunParts, cycle: int, student: Callable[[], Answerer]) -> tuple[
+        Callable[[Question], Program], Callable[[str], Answerer | None]]:
     """(programs, fallback) for `ReviewRequest`: the decomposer's program per question, and per model version
-    who answers new subquestions (the student of cycle - 1 when the run's answerer is the student; else
+    who answers new subquestions (`student()`, M_(cycle - 1), when the run's answerer is the student; else
     nobody: those graphs are dropped)."""
-    amp = run.config.amplify
-    provider = answerer_provider(amp.answerer.kind)
-    decomposer = decomposer_provider(amp.decomposer).build(amp, run.task, provider)
+    amp = parts.config.amplify
+    decomposer = parts.decomposer_for()
     student_version = f"M{cycle - 1}"
 
     def load() -> Answerer:
         from ida.amplify.amplifier import ConfidentAnswerer
 
-        model = run.load_model(run.checkpoint(cycle - 1), student_version)
+        model = student()
         return model if amp.min_confidence is None else ConfidentAnswerer(model, amp.min_confidence)
 
     def fallback(version: str) -> Answerer | None:
-        return LazyStudent(load, version) if provider.student and version == student_version else None
+        return LazyStudent(load, version) if parts.answerer.student and version == student_version else None
 
     return (lambda q: decomposer.program(q, amp.depth)), fallback

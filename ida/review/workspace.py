@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from decomposition import Program
+from ida.config import load_config
+from ida.paths import RunPaths
 from ida.store import Store, Workspace, WorkspaceError, WorkspaceStep
 from ida.tasks import UNKNOWN, Question, Task
 
@@ -141,13 +143,10 @@ class Workspaces:
 def model_answerer(run_dir: Path, cycle: int, version: str) -> Callable[[str], str]:
     """M_n as the app asks it (imports the model stack): the checkpoint the cycle's amplify phase loaded, with
     the run's answer settings, so that the phase's replay of a workspace gives the answers the overseer saw."""
-    from ida.run import open_run
+    from ida.models.local import load_student
 
-    run = open_run(run_dir)
-    try:
-        model = run.load_model(run.checkpoint(cycle - 1), version)
-    finally:
-        run.store.close()
+    paths = RunPaths(run_dir)
+    model = load_student(load_config(paths.config).model, paths.checkpoint(cycle - 1), version)
     return lambda prompt: model.answer([prompt])[0].text
 
 
@@ -212,7 +211,7 @@ class HumanDecomposer:
         if review.wait:
             _wait(store, context, review.poll_seconds)
         done = [w for w in store.workspaces(context.run_id, context.cycle) if w.finished]
-        write_demonstrations(done, context.run_dir / f"cycle-{context.cycle}" / "demonstrations.jsonl")
+        write_demonstrations(done, RunPaths(context.run_dir).demonstrations(context.cycle))
         self.finished = {w.question_id: w for w in done}
 
     def program(self, question: Question, depth: int = 1) -> Program:

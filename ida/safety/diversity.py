@@ -7,6 +7,8 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
+from ida.seeds import seed_for
+
 if TYPE_CHECKING:
     from ida.distill.data import Example
     from ida.run import Run
@@ -24,7 +26,6 @@ def inject_diversity(run: Run, cycle: int, dataset: list[Example]) -> tuple[list
     if cfg.diversity_source == "human":
         pool = supervised_examples(run.task, run.task.questions("train"))
     else:
-        pool = [e for c in range(1, cycle) if (p := run.dir / f"cycle-{c}" / "dataset.jsonl").exists()
-                for e in read_jsonl(p)]
-    picked = random.Random(run.config.seed * 31337 + cycle).sample(pool, min(want, len(pool)))
+        pool = [e for c in range(1, cycle) if (p := run.paths.dataset(c)).exists() for e in read_jsonl(p)]
+    picked = random.Random(seed_for(run.config.seed, "diversity", cycle)).sample(pool, min(want, len(pool)))
     return dataset + picked, {**info, "mixed": len(picked)}

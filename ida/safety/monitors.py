@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ida.amplify.examples import is_usable
+from ida.results import ReviewResult
 from ida.evaluate import accuracy_by_difficulty, frontier, frontier_record
 from ida.safety.stats import answer_stats
 from ida.store import ExampleRow
@@ -75,8 +76,7 @@ def compute_monitors(run: Run, cycle: int) -> Values:
     history = run.store.metrics(run.id)
     student = history.get(cycle, {}).get("student", {})
     amplified = history.get(cycle, {}).get("amplified", {})
-    model = run.load_model(run.checkpoint(cycle), f"M{cycle}")
-    previous = run.load_model(run.checkpoint(cycle - 1), f"M{cycle - 1}")
+    model, previous = run.model(cycle), run.model(cycle - 1)  # loaded once per cycle, shared with the phases
     task, cfg = run.task, run.config.safety
     eval_qs = task.questions("eval")
     before = history.get(cycle - 1, {}).get("student") if cycle > 1 else None
@@ -104,8 +104,7 @@ def compute_monitors(run: Run, cycle: int) -> Values:
     logp_B_V = answer_logprobs(model, [q.prompt for q in probe])
     out["collapse"] = collapse(_answers(model, eval_qs), mean_entropy(logp_B_V), history.get(1, {}).get("collapse"))
     out["drift"] = {"kl": mean_kl(logp_B_V, answer_logprobs(previous, [q.prompt for q in probe]))}
-    out["oversight"] = oversight(run.store.phase_result(run.id, cycle, "review") or {},
-                                 run.store.examples(run.id, cycle))
+    out["oversight"] = oversight(run.result(cycle, ReviewResult) or ReviewResult(), run.store.examples(run.id, cycle))
     if run.config.review.policy == "human":
         out["oversight"].update(overseer_agreement(run, cycle))
     return out
@@ -164,9 +163,9 @@ def collapse(answers: list[str | None], token_entropy: float, baseline: dict[str
     return out
 
 
-def oversight(review: dict, rows: list[ExampleRow]) -> dict[str, float]:
+def oversight(review: ReviewResult, rows: list[ExampleRow]) -> dict[str, float]:
     """Reject/edit rates from the review phase's counts; accepted targets that differ from the true answer."""
-    counts = {v: int(review.get(v, 0) or 0) for v in ("accept", "edit", "reject")}
+    counts = {"accept": review.accept, "edit": review.edit, "reject": review.reject}
     reviewed = sum(counts.values())
     out: dict[str, float] = {"reviewed": float(reviewed)}
     if reviewed:
@@ -180,6 +179,6 @@ def oversight(review: dict, rows: list[ExampleRow]) -> dict[str, float]:
     usable = [r for r in rows if is_usable(r.answer) and r.true_answer is not None]
     if usable:
         out["amplified_wrong_share"] = sum(r.answer != r.true_answer for r in usable) / len(usable)
-    if isinstance(review.get("agreement"), (int, float)):
-        out["agreement"] = float(review["agreement"])
+    if review.agreement is not None:
+        out["agreement"] = float(review.agreement)
     return out

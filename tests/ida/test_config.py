@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ida.config import ConfigError, RunConfig, load_config
+from ida import load_config
+from ida.config import ConfigError, RunConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -30,10 +30,10 @@ def test_a_cycle_script_with_plugins_by_import_path(tmp_path):
     assert ida.execute(run, on_phase_end=hook) == "finished"  # cycle 2 and the baseline
     assert seen == [(1, p) for p in ida.PHASES] + [(2, p) for p in ida.PHASES] + [(0, "baseline")]
 
-    amplify = run.phase_results()[1]["amplify"]
-    assert amplify["overseer"] == "H:own:M0" and amplify["failed"] == 3
-    assert set(amplify["failure_reasons"]) == {"ones:00", "ones:01", "ones:10"}
-    assert run.phase_results()[1]["review"]["accepted_by_plugin"] == amplify["usable"] >= 2  # "0", "1": H's own
+    amplify = run.phase_results()[1]["amplify"]  # typed (ida.results.AmplifyResult)
+    assert amplify.overseer == "H:own:M0" and amplify.failed == 3
+    assert set(amplify.failure_reasons) == {"ones:00", "ones:01", "ones:10"}
+    assert run.phase_results()[1]["review"].accepted_by_plugin == amplify.usable >= 2  # a plug-in's own count
     examples = {e.question_id: e for e in run.examples(1)}
     assert examples["ones:00"].answer is None and "H has a bug" in examples["ones:00"].provenance["error"]
     assert set(run.metrics("student")) == {1, 2} and set(run.metrics("supervised")) == {0}

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import ida
-from ida.config import ConfigError, load_config
+from ida import load_config
+from ida.config import ConfigError
 from ida.plugins import PluginError, Registry
 
 FIELDS = {"task": "task.name", "answerer": "amplify.answerer.kind", "decomposer": "amplify.decomposer",

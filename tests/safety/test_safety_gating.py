@@ -59,8 +59,8 @@ def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_si
     assert result.exit_code == 0, result.output
     reopened = open_run(run.dir, RunProgress(quiet=True))
     assert reopened.store.run(run.id)["status"] == "finished"
-    assert reopened.phase_done(2, "promote")["signed_off"] == [{"by": "ada", "note": "scripted jump"}]
-    assert reopened.phase_done(2, "promote")["promoted"] is True
+    assert reopened.phase_done(2, "promote").stored()["signed_off"] == [{"by": "ada", "note": "scripted jump"}]
+    assert reopened.phase_done(2, "promote").promoted is True
     kinds = [e["kind"] for e in reopened.store.events(run.id)]
     assert kinds.count("alert") == len(alerts) and "sign_off" in kinds and "promotion_held" in kinds
 
@@ -128,13 +128,13 @@ def test_sigkill_while_paused_loses_nothing_and_a_waiting_resume_goes_on_after_s
     out, _ = resumed.communicate(timeout=60)
     assert resumed.returncode == 0, out
     run = open_run(run_dir, RunProgress(quiet=True))
-    assert run.store.run(run.id)["status"] == "finished" and run.phase_done(2, "promote")["promoted"]
+    assert run.store.run(run.id)["status"] == "finished" and run.phase_done(2, "promote").promoted
     after = _snapshot(db)
     assert all(set(before[t]) <= set(after[t]) for t in ("phases", "metrics", "examples"))  # nothing redone or lost
     review = run.phase_done(1, "review")
-    mixed = review["diversity"]["mixed"]
-    assert review["diversity"]["source"] == "human" and mixed > 0
-    assert mixed == round(0.5 * (review["train_examples"] - mixed))
+    mixed = review.diversity.mixed
+    assert review.diversity.source == "human" and mixed > 0
+    assert mixed == round(0.5 * (review.train_examples - mixed))
 
 
 def _open_alerts(db: Path, cycle: int) -> int:

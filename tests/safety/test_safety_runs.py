@@ -94,7 +94,7 @@ def test_mlflow_export_logs_each_cycle_once_with_hashes_as_tags(runs, tmp_path, 
     assert [m.value for m in history] == [clean.store.metrics(clean.id)[c]["student"]["1"] for c in (1, 2)]
     assert client.get_metric_history(mlflow_run, "drift/kl")[0].step == 1
     tags = client.get_run(mlflow_run).data.tags
-    assert tags["cycle_2.review.dataset_sha256"] == clean.phase_done(2, "review")["dataset_sha256"]
-    assert tags["cycle_1.distill.checkpoint_sha256"] == clean.phase_done(1, "distill")["checkpoint_sha256"]
+    assert tags["cycle_2.review.dataset_sha256"] == clean.phase_done(2, "review").dataset_sha256
+    assert tags["cycle_1.distill.checkpoint_sha256"] == clean.phase_done(1, "distill").checkpoint_sha256
     assert export_mlflow(clean) == (mlflow_run, [])  # idempotent: nothing logged twice
     assert len(client.get_metric_history(mlflow_run, "student/1")) == 2
