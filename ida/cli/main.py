@@ -3,7 +3,7 @@
     ida [--debug] COMMAND ...                             # --debug: tracebacks instead of one-line errors
     ida run [CONFIG] [--run-dir runs] [--set a.b=c ...]   # a new run (default: the embedded default)
     ida resume RUN_DIR                                    # continue a killed run from its last finished phase
-    ida report RUN_DIR [--json]                           # the per-cycle table (and capability.png)
+    ida report RUN_DIR [--json] | --schema                # the per-cycle table (and capability.png)
     ida approve RUN_DIR --cycle N --note WHY [--by NAME]  # sign off a paused cycle (see cli_safety)
     ida compare RUN_A RUN_B                               # two runs side by side
     ida users add NAME --role overseer|admin              # an account of the oversight app (see cli_review)
@@ -83,11 +83,21 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
 
 
 @app.command()
-def report(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
-           as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False) -> None:
+def report(run_dir: Annotated[Optional[Path], typer.Argument(help="The run's folder.")] = None,
+           as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+           schema: Annotated[bool, typer.Option("--schema", help=(
+               "Print the JSON Schema of `--json`'s output (no run needed)."))] = False) -> None:
     """Print the per-cycle capability table (or JSON) and write capability.png."""
     from ida.reporting.capability import capability_table, plot_capability
     from ida.reporting.html import write_html_report
+
+    if schema:
+        from ida.reporting.schema import report_schema
+
+        typer.echo(json.dumps(report_schema(), indent=2))
+        return
+    if run_dir is None:
+        raise typer.BadParameter("give the run's folder (or --schema)", param_hint="RUN_DIR")
 
     data = ida.report(run_dir)
     if data["cycles"]:

@@ -12,14 +12,20 @@ from rich.table import Table
 from ida.atomic import atomic_path
 from ida.evaluate import frontier_record
 from ida.reporting.format import pct
+from ida.reporting.schema import Report
 from ida.build import build_task
 from ida.run import BASELINE_CYCLE, read_run
 from ida.run import status as run_status
 
 
 def build_report(run_dir: Path) -> dict[str, Any]:
-    """The report's JSON contract: run_id, task, status (running, paused, finished, failed, interrupted), reason
-    (one line, or None), cycles[], baseline (None if not trained yet)."""
+    """The report as JSON (`typed_report(run_dir).as_json()`; its schema: `ida.reporting.schema.Report`)."""
+    return typed_report(run_dir).as_json()
+
+
+def typed_report(run_dir: Path) -> Report:
+    """The report: run_id, task, status (running, paused, finished, failed, interrupted), reason (one line, or
+    None), cycles[], baseline (None if not trained yet)."""
     run = read_run(run_dir)
     try:
         info = run.store.run(run.id)
@@ -47,8 +53,8 @@ def build_report(run_dir: Path) -> dict[str, Any]:
     baseline = None if baseline_phase is None else {
         "supervised": metrics.get(BASELINE_CYCLE, {}).get("supervised", {}),
         "train_steps": baseline_phase.train_steps}
-    return {"run_id": run.id, "task": info["task"], "status": status, "reason": reason, "cycles": cycles,
-            "baseline": baseline}
+    return Report(run_id=run.id, task=info["task"], status=status, reason=reason, cycles=cycles,
+                  baseline=baseline)
 
 
 def _trained_max(config: Any, run_dir: Path) -> int | None:
