@@ -31,7 +31,7 @@ def preflight(config: RunConfig, task: Task) -> None:
 def _check_lengths(config: RunConfig, task: Task) -> None:
     """A task with questions of growing length (addition): its longest question and answer must fit the student's
     context and answer budget, else the run fails at start naming the parameter to change."""
-    parameter = getattr(task, "length_parameter", None)
+    parameter = task.length_parameter
     if parameter is None:
         return
     needed = task.answer_tokens()

@@ -36,7 +36,7 @@ class Amplifier:
         self.answerer: Any = provider.build(cfg.answerer, student)
         self._built = self.answerer
         self.owns_answerer = not provider.student or provider.engine
-        if getattr(task, "answer_parser", None) is not None and provider.student:
+        if task.answer_parser is not None and provider.student:
             self.answerer = ParsedAnswerer(self.answerer, task.answer_parser)  # H reads "It is 17." as 17
         if filter_unsure and cfg.min_confidence is not None and provider.student:
             self.answerer = ConfidentAnswerer(self.answerer, cfg.min_confidence)

@@ -64,7 +64,7 @@ def _trained_max(config: Any, run_dir: Path) -> int | None:
         task = build_task(config, run_dir)
     except (ValueError, OSError):
         return None
-    return max(getattr(task, "train_difficulties", task.difficulties)(), default=None)
+    return max(task.train_difficulties(), default=None)
 
 
 def _frontier(metrics: dict, earlier: list[dict], trained: int | None, threshold: float) -> dict[str, float]:

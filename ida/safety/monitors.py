@@ -89,7 +89,7 @@ def compute_monitors(run: Run, cycle: int) -> Values:
     previous_frontier = history.get(cycle - 1, {}).get("frontier", {}).get("student")
     if previous_frontier is None:
         previous_frontier = frontier(before, threshold)
-    trained = getattr(task, "train_difficulties", task.difficulties)()
+    trained = task.train_difficulties()
     out["frontier"] = frontier_record(student, amplified, int(previous_frontier), max(trained, default=None),
                                       threshold)
     out["capability"] = {k: v for k, v in {

@@ -42,11 +42,17 @@ class Question:
 @runtime_checkable
 class Task(Protocol):
     """A task: makes questions, knows H's decomposition and the true answer. A class that subclasses `Task`
-    explicitly inherits the defaults of `can_decompose`, `evidence`, `validate_answer` and `check`."""
+    explicitly inherits the defaults of the optional features below; the task registry gives them to a plug-in
+    that does not (`ida.tasks.plugin`), so every task has them and no caller probes with `getattr`."""
 
     name: str
     form: Form
     can_decompose: bool = True  # False: no H program of its own (amplify.decomposer must be llm or direct)
+    # How H reads a student's answer ("The answer is 17." -> "17"); None: as it is (set for pretrained students).
+    answer_parser: Callable[[str], str] | None = None
+    # Tasks whose questions grow in length with a parameter (addition): its name, checked against the student's
+    # context at start; such a task also has `answer_tokens()`, the longest answer in tokens.
+    length_parameter: str | None = None
 
     def questions(self, split: Split) -> list[Question]:
         """The questions of a split, in a fixed order. In the in-weights form the world is fixed and its
@@ -57,6 +63,10 @@ class Task(Protocol):
     def difficulties(self) -> list[int]:
         """The difficulties questions can have, ascending."""
         ...
+
+    def train_difficulties(self) -> list[int]:
+        """The difficulties of train questions; tasks that evaluate beyond them (addition) say which."""
+        return self.difficulties()
 
     def decompose(self, question: Question) -> HProgram:
         """H's program for `question` (see the module docstring)."""

@@ -4,8 +4,8 @@ point or `module:attr`), how a plug-in task is built, and the checks every task 
 A plug-in is a class (or a callable returning a task) with the methods of the `Task` protocol: `questions`,
 `difficulties`, `decompose`, `true_answer`, `vocabulary`. It is built with `task.params` as keyword arguments,
 plus `form` and `seed` where its signature takes them. What it leaves out gets the protocol's defaults:
-`name` (the class name), `form` ("weights"), `can_decompose` (True), `evidence`, `facts`, `validate_answer` and
-`check`.
+`name` (the class name), `form` ("weights"), `can_decompose` (True), `answer_parser` and `length_parameter`
+(None), `evidence`, `facts`, `validate_answer`, `check` and `train_difficulties`.
 """
 
 from __future__ import annotations
@@ -59,11 +59,12 @@ def _accepted(factory: Any) -> set[str] | None:
 
 def _fill_defaults(task: Any, name: str, form: str) -> None:
     """Give a task that does not subclass `Task` what the protocol defines by default."""
-    defaults = {"name": name.rpartition(":")[2] or name, "form": form, "can_decompose": True}
+    defaults = {"name": name.rpartition(":")[2] or name, "form": form, "can_decompose": True, "answer_parser": None,
+                "length_parameter": None}
     for attr, value in defaults.items():
         if not hasattr(task, attr):
             setattr(task, attr, value)
-    for method in ("evidence", "facts", "validate_answer", "check"):
+    for method in ("evidence", "facts", "validate_answer", "check", "train_difficulties"):
         if not callable(getattr(task, method, None)):
             setattr(task, method, types.MethodType(getattr(Task, method), task))
 
