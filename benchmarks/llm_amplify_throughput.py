@@ -1,6 +1,6 @@
 """Throughput of LLM amplification: the batched, memoizing `Executor` vs a sequential node-by-node loop.
 
-Both run `LLMDecomposer` programs with an `OpenAIAnswerer` against the local fake OpenAI server
+Both run `PlanDecomposer` programs with an `OpenAIAnswerer` against the local fake OpenAI server
 (tests/llm/fake_openai.py), which answers every request after a fixed artificial latency (default 50 ms), so the
 numbers measure scheduling, not a model. Each question "What is v<a> combined with v<b>?" is planned as
 [value of v<a>, value of v<b>, #1 combined with #2]; a and b come from a small pool, so plans share subquestions
@@ -29,7 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "llm")]  # the repo's packages a
 
 from fake_openai import Call, FakeOpenAI, Reply  # noqa: E402
 
-from decomposition.decomposers import LLMDecomposer  # noqa: E402
+from decomposition.planning import PlanDecomposer  # noqa: E402
 from decomposition.executor import Executor, run_sequential  # noqa: E402
 from decomposition.prompts import PLAN_MARKER, RECOMPOSE_MARKER  # noqa: E402
 from ida.models.openai_api import OpenAIAnswerer  # noqa: E402
@@ -63,14 +63,14 @@ def respond(call: Call) -> Reply:
 
 
 def timed_executor(answerer: OpenAIAnswerer, qs: list[str]) -> tuple[float, Executor, list]:
-    decomposer, executor = LLMDecomposer(max_subquestions=4), Executor(answerer)
+    decomposer, executor = PlanDecomposer(max_subquestions=4), Executor(answerer)
     start = time.perf_counter()
     executions = executor.run(qs, [decomposer.program(q) for q in qs])
     return time.perf_counter() - start, executor, executions
 
 
 def timed_sequential(answerer: OpenAIAnswerer, qs: list[str]) -> tuple[float, list]:
-    decomposer = LLMDecomposer(max_subquestions=4)
+    decomposer = PlanDecomposer(max_subquestions=4)
     start = time.perf_counter()
     executions = run_sequential(answerer, qs, [decomposer.program(q) for q in qs])
     return time.perf_counter() - start, executions

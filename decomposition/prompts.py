@@ -1,4 +1,4 @@
-"""Prompt templates of the `LLMDecomposer` (langchain-core `PromptTemplate`s, f-string format).
+"""Prompt templates of the `PlanDecomposer` (langchain-core `PromptTemplate`s, f-string format).
 
 The plan format is least-to-most / DecomP style JSON: subquestions numbered 1..n, each may use the answers of
 earlier ones by writing `#N` in its text and listing N in `depends_on`. langchain-core is the `llm` extra, so this

@@ -3,7 +3,7 @@ name, chosen once when an `Amplifier` is built; each builds a `Decomposer` that 
 decomposition program (a generator that yields subquestions and returns the recomposed answer).
 
 - `task`: the task's own H program (the 2018 paper's overseer).
-- `llm`: the answerer proposes validated JSON subquestion plans (`decomposition.LLMDecomposer`).
+- `llm`: the answerer proposes validated JSON subquestion plans (`decomposition.planning.PlanDecomposer`).
 - `direct`: no decomposition; the answerer answers the question itself.
 - `human`: overseers decompose sampled questions in the app's workspace page (`ida.review.workspace`; registered
   by the run builder, `ida.build`, since review sits above amplify).
@@ -118,22 +118,22 @@ class DirectDecomposer:
             return _leaf_or_ask(self.leaves_of, question)
         if self.student:
             return _ask(question)
-        from decomposition.decomposers import DirectDecomposer as Direct
+        from decomposition.planning import direct_program
 
-        return Direct().program(llm_text(question))
+        return direct_program(llm_text(question))
 
     def overseer(self, answerer_version: str) -> str:
         return f"H:direct:{answerer_version}"
 
 
-class LLMPlanDecomposer:
+class LLMDecomposer:
     """The answerer writes the plans; a rejected plan is recorded in `failures` under its question's id."""
 
     def __init__(self, cfg: AmplifyConfig) -> None:
-        from decomposition.decomposers import LLMDecomposer
+        from decomposition.planning import PlanDecomposer
 
         d = cfg.llm_decomposer
-        self.inner = LLMDecomposer(None, max_subquestions=d.max_subquestions, max_depth=d.max_depth,
+        self.inner = PlanDecomposer(None, max_subquestions=d.max_subquestions, max_depth=d.max_depth,
                                    retries=d.retries)
         self.failures: dict[str, list[tuple[str, str]]] = {}
 
@@ -242,5 +242,5 @@ register_decomposer("task", DecomposerProvider(build=lambda cfg, task, answerer:
                                                check=_check_task))
 register_decomposer("direct", DecomposerProvider(build=lambda cfg, task, answerer: DirectDecomposer(
     answerer.student, task if cfg.leaves_by_h else None)))
-register_decomposer("llm", DecomposerProvider(build=lambda cfg, task, answerer: LLMPlanDecomposer(cfg),
+register_decomposer("llm", DecomposerProvider(build=lambda cfg, task, answerer: LLMDecomposer(cfg),
                                               check=_check_llm))

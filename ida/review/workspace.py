@@ -4,7 +4,7 @@ writes the final answer. The amplify phase waits for the cycle's workspaces and 
 `AmplifiedExample` through the same `Executor` as every other decomposer: the workspace's subquestions are replayed
 to M_n (the same greedy answers the overseer saw, memoized) and the overseer's answer is the recomposition.
 
-Subquestions are validated like LLM plans (`decomposition.decomposers.parse_plan`): at most
+Subquestions are validated like LLM plans (`decomposition.planning.parse_plan`): at most
 `amplify.llm_decomposer.max_subquestions`, a dependency chain of at most `max_depth`, `#N` refers to the answer of
 an earlier subquestion N only, never the question itself; plus no NUL and at most `review.max_subquestion_chars`.
 Only the lease holder writes (`ida.store.workspaces`); every action is in the event log. A finished plan is kept
@@ -68,7 +68,7 @@ def check_text(text: str, what: str, max_chars: int) -> str:
 
 def check_subquestion(ws: Workspace, text: str, limits: Limits) -> str:
     """The subquestion as the model will be asked it (`#N` filled with earlier answers), or `InputError`."""
-    from decomposition.decomposers import PlanError, fill_references, normalise, parse_plan
+    from decomposition.planning import PlanError, fill_references, normalise, parse_plan
 
     text = check_text(text, "subquestion", limits.max_chars)
     position = len(ws.steps) + 1
@@ -171,7 +171,7 @@ def write_demonstrations(workspaces: list[Workspace], path: Path) -> int:
 def replay(ws: Workspace, question: Question) -> Program:
     """The workspace as a program for the `Executor`: each subquestion in turn (node k = subquestion k, its
     `#N` filled with the answers the model gives now), then the overseer's answer."""
-    from decomposition.decomposers import Subquestion, fill_references
+    from decomposition.planning import Subquestion, fill_references
 
     answers: dict[int, str] = {}
     for s in ws.steps:

@@ -1,4 +1,4 @@
-"""`LLMDecomposer` / `DirectDecomposer` programs: driven by hand (exact yields and node ids) and through the
+"""`PlanDecomposer` / `direct_program` programs: driven by hand (exact yields and node ids) and through the
 `Executor` with an `OpenAIAnswerer` on the fake server (plans walked, invalid plans retried, then fallback)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ pytest.importorskip("openai")
 
 from fake_openai import Call, Reply  # noqa: E402
 
-from decomposition.decomposers import DirectDecomposer, LLMDecomposer, Subquestion  # noqa: E402
+from decomposition.planning import PlanDecomposer, Subquestion, direct_program  # noqa: E402
 from decomposition.executor import Executor  # noqa: E402
 from decomposition.prompts import ANSWER_MARKER, PLAN_MARKER, RECOMPOSE_MARKER, RETRY_MARKER  # noqa: E402
 
@@ -64,7 +64,7 @@ def drive(program, reply: Callable[[str], str]) -> tuple[str, list[list]]:
 
 
 def test_valid_plan_is_walked_in_waves_with_node_ids():
-    answer, batches = drive(LLMDecomposer().program(Q), model([GOOD_PLAN]))
+    answer, batches = drive(PlanDecomposer().program(Q), model([GOOD_PLAN]))
     assert answer == "final 20"
     plan_batch, wave1, wave2, recompose = batches
     assert len(plan_batch) == 1 and isinstance(plan_batch[0], str) and PLAN_MARKER in plan_batch[0]  # node 1
@@ -76,7 +76,7 @@ def test_valid_plan_is_walked_in_waves_with_node_ids():
 
 
 def test_empty_plan_answers_directly_without_a_failure():
-    decomposer = LLMDecomposer()
+    decomposer = PlanDecomposer()
     answer, batches = drive(decomposer.program(Q), model(['{"subquestions": []}']))
     assert answer == "direct 20" and batches[1][0].kind == "direct" and decomposer.failures == []
 
@@ -98,7 +98,7 @@ INVALID = {
 @pytest.mark.parametrize("case", INVALID)
 def test_invalid_plan_is_retried_with_the_error_then_falls_back(case):
     bad, reason = INVALID[case]
-    decomposer, failures = LLMDecomposer(), []
+    decomposer, failures = PlanDecomposer(), []
     answer, batches = drive(decomposer.program(Q, failures=failures), model([bad, bad]))
     first, retry, direct = (b[0] for b in batches)
     assert PLAN_MARKER in first and RETRY_MARKER not in first
@@ -110,7 +110,7 @@ def test_invalid_plan_is_retried_with_the_error_then_falls_back(case):
 
 
 def test_invalid_then_valid_plan_is_walked_and_ids_count_both_plan_nodes():
-    decomposer = LLMDecomposer()
+    decomposer = PlanDecomposer()
     answer, batches = drive(decomposer.program(Q), model(["not json", GOOD_PLAN]))
     assert answer == "final 20" and decomposer.failures == []
     assert [s.depends_on for s in batches[2]] == [(2,), (2,)]  # plan nodes 1 and 2; subquestions 3, 4
@@ -118,20 +118,20 @@ def test_invalid_then_valid_plan_is_walked_and_ids_count_both_plan_nodes():
 
 
 def test_retries_zero_falls_back_at_once_and_more_retries_ask_more():
-    answer, batches = drive(LLMDecomposer(retries=0).program(Q), model(["nope"]))
+    answer, batches = drive(PlanDecomposer(retries=0).program(Q), model(["nope"]))
     assert len(batches) == 2 and answer == "direct 20"
-    _, batches = drive(LLMDecomposer(retries=3).program(Q), model(["nope"]))
+    _, batches = drive(PlanDecomposer(retries=3).program(Q), model(["nope"]))
     assert len(batches) == 5
 
 
 def test_direct_decomposer():
-    answer, batches = drive(DirectDecomposer().program(Q), model([]))
+    answer, batches = drive(direct_program(Q), model([]))
     assert answer == "direct 20" and [b[0].kind for b in batches] == ["direct"]
 
 
 def test_constructor_checks_limits():
     with pytest.raises(ValueError):
-        LLMDecomposer(max_subquestions=0)
+        PlanDecomposer(max_subquestions=0)
 
 
 # -- through the Executor, against the fake server ------------------------------------------------------------
@@ -147,7 +147,7 @@ def test_programs_run_through_the_executor_on_the_fake_server(server, make_answe
     server.responder = serve({Q: [GOOD_PLAN], q2: [json.dumps({"subquestions": [
         {"id": 1, "text": "What is 4?"}, {"id": 2, "text": "What is #1 plus #1?"}]})]})
     FACTS["What is 4 plus 4?"] = "8"
-    decomposer = LLMDecomposer(max_subquestions=4)
+    decomposer = PlanDecomposer(max_subquestions=4)
     executor = Executor(make_answerer(max_concurrency=4))
     one, two = executor.run([Q, q2], [decomposer.program(Q), decomposer.program(q2)])
     assert one.ok and one.answer == "final 20" and two.ok and two.answer == "final 8"
@@ -160,7 +160,7 @@ def test_programs_run_through_the_executor_on_the_fake_server(server, make_answe
 
 def test_fallback_through_the_executor(server, make_answerer):
     server.responder = serve(["{oops", "still { not json"])
-    decomposer = LLMDecomposer(make_answerer())
+    decomposer = PlanDecomposer(make_answerer())
     [execution] = decomposer.run([Q])
     assert execution.ok and execution.answer == "direct 20"
     assert [execution.graph.node(n)["status"] for n in (1, 2, 3)] == ["answered"] * 3
@@ -174,7 +174,7 @@ def test_failed_subquestion_fails_only_its_graph(server, make_answerer):
         return serve([GOOD_PLAN])(call)
 
     server.responder = responder
-    executions = DirectDecomposer(make_answerer(max_retries=0)).run(["What is 2 + 3?"])
+    executions = Executor(make_answerer(max_retries=0)).run(["What is 2 + 3?"], [direct_program("What is 2 + 3?")])
     assert executions[0].answer == "5"
-    [failed] = LLMDecomposer(make_answerer(max_retries=0)).run([Q])
+    [failed] = PlanDecomposer(make_answerer(max_retries=0)).run([Q])
     assert not failed.ok and "overloaded" in failed.error

@@ -11,7 +11,7 @@ pytest.importorskip("langchain_core")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from decomposition.decomposers import Plan, PlanError, fill_references, parse_plan  # noqa: E402
+from decomposition.planning import Plan, PlanError, fill_references, parse_plan  # noqa: E402
 
 QUESTION = "What is (2 + 3) * 4?"
 

@@ -13,7 +13,7 @@ pytest.importorskip("langchain_core")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from decomposition.decomposers import Plan, PlanError, parse_plan  # noqa: E402
+from decomposition.planning import Plan, PlanError, parse_plan  # noqa: E402
 from decomposition.plan_text import bad_character, fenced_blocks, normalise  # noqa: E402
 
 QUESTION = "What is (2 + 3) * 4?"

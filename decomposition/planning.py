@@ -1,7 +1,8 @@
-"""Prompted decomposers: `LLMDecomposer` (a model plans the subquestions, validated) and `DirectDecomposer`.
+"""Planning by a prompted model: `PlanDecomposer` (a model plans the subquestions, validated by `parse_plan`) and
+`direct_program` (no plan: the model answers the question).
 
 Both give *programs* for the `Executor` (generators that yield batches of subquestions, receive their answers
-as strings and return the answer). An `LLMDecomposer` program, for one question:
+as strings and return the answer). A `PlanDecomposer` program, for one question:
 
 1. yields the plan prompt (a str) and parses the reply with `parse_plan`;
 2. on a `PlanError`, re-asks up to `retries` times with the rejected reply and the reason in the prompt;
@@ -206,18 +207,13 @@ class _Decomposer:
         return self._executor.run(list(questions), [self.program(q) for q in questions])
 
 
-class DirectDecomposer(_Decomposer):
+def direct_program(question: str) -> Program:
     """No decomposition: one node asks the question, its answer is the answer (the baseline)."""
-
-    def __init__(self, answerer: Answerer | None = None) -> None:
-        super().__init__(answerer)
-
-    def program(self, question: str) -> Program:
-        [answer] = yield [Subquestion(question, answer_prompt(question), kind="direct")]
-        return answer
+    [answer] = yield [Subquestion(question, answer_prompt(question), kind="direct")]
+    return answer
 
 
-class LLMDecomposer(_Decomposer):
+class PlanDecomposer(_Decomposer):
     """A model proposes the plan (see the module docstring). `failures` collects (question, reason) for every
     question whose plan stayed invalid after the retries and was answered directly instead."""
 
