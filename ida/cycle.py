@@ -18,6 +18,7 @@ from pathlib import Path
 from ida.amplify import Amplifier, AmplifyContext, amplify_with_vote, phase_record
 from ida.config import DistillConfig
 from ida.distill.cache import BaselineCache, run_baseline_key
+from ida.distill.diversity import inject_diversity
 from ida.distill.data import Example, read_jsonl, supervised_examples, write_jsonl
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
@@ -32,8 +33,7 @@ from ida.review.policies import ReviewRequest
 from ida.results import (AmplifyResult, BaselineResult, DistillResult, EvaluateResult, PromoteResult, ReviewResult,
                          SignOff)
 from ida.review.recompose import review_recomposer
-from ida.safety import (check_safety_unchanged, inject_diversity, monitor_phase, promotion_held, signoffs,
-                        wait_for_signoff)
+from ida.safety import check_safety_unchanged, monitor_phase, promotion_held, signoffs, wait_for_signoff
 from ida.run import BASELINE_CYCLE, Run, save_atomic
 from ida.runlock import RunLock
 from ida.seeds import seed_for
@@ -161,7 +161,9 @@ def review_phase(run: Run, cycle: int) -> None:
     dataset = [Example(by_id[qid].prompt, r.target, qid, by_id[qid].difficulty,
                        teacher_prompt=amplified_prompt(graphs[qid], by_id[qid].prompt) if graphs.get(qid) else None)
                for qid, r in verdicts.items() if r.verdict != "reject" and r.target is not None]
-    dataset, diversity = inject_diversity(run, cycle, dataset)
+    dataset, diversity = inject_diversity(dataset, run.config.safety, run.task,
+                                          [run.paths.dataset(c) for c in range(1, cycle)],
+                                          seed_for(run.config.seed, "diversity", cycle))
     if not dataset and run.config.cycle.on_empty == "fail":
         raise EmptyPhase(f"cycle {cycle} review: the dataset is empty (of {len(rows)} examples none was accepted "
                          f"with a target; review.policy={run.config.review.policy}); not stored as done: change "

@@ -22,7 +22,8 @@ from rich.console import Console
 
 import ida
 from ida.cli.errors import HandledGroup
-from ida.cli.safety import approve, check_mlflow, compare, finish_safety, print_safety
+from ida.cli.reports import check_mlflow, compare
+from ida.cli.safety import approve, finish_safety, print_safety
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="The IDA research harness.", cls=HandledGroup,
                   pretty_exceptions_enable=False)

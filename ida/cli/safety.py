@@ -1,7 +1,6 @@
 """The safety commands of the `ida` CLI and what `run` / `resume` / `report` print about safety.
 
     ida approve RUN_DIR --cycle N --note "why" [--by NAME]   # sign off a paused cycle's alerts
-    ida compare RUN_A RUN_B [--out compare.png]             # two runs side by side
 """
 
 from __future__ import annotations
@@ -50,16 +49,6 @@ def _held_cycle(opened) -> int | None:
     return pending[0]["cycle"] if pending else None
 
 
-def check_mlflow(console: Console, config) -> None:
-    """`tracking.mlflow` without mlflow installed fails before any work."""
-    if config.tracking.mlflow:
-        from ida.reporting.mlflow import mlflow_missing
-
-        if (why := mlflow_missing()) is not None:
-            console.print(f"[red]{why}[/red]")
-            raise typer.Exit(2)
-
-
 def approve(
     run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
     cycle: Annotated[int, typer.Option("--cycle", help="The paused cycle whose alerts are signed off.")],
@@ -81,21 +70,3 @@ def approve(
     finally:
         store.close()
     console.print(f"signed off cycle {cycle} (sign-off {signoff}); continue with: ida resume {run_dir}")
-
-
-def compare(
-    run_a: Annotated[Path, typer.Argument(help="The first run's folder (A).")],
-    run_b: Annotated[Path, typer.Argument(help="The second run's folder (B).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the comparison plot.")] = Path("compare.png"),
-) -> None:
-    """Two runs side by side: a per-cycle table and a plot."""
-    from ida.reporting.compare import compare_table, load_side, plot_compare
-
-    console = Console(width=160)
-    try:
-        a, b = load_side(run_a), load_side(run_b)
-    except FileNotFoundError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
-    console.print(compare_table(a, b))
-    console.print(f"comparison plot: {plot_compare(a, b, out)}")

@@ -19,10 +19,10 @@ from ida.distill.trainer import DistillationError
 from ida.models.local import LocalModel, content_hash
 from ida.progress import RunProgress
 from ida.store import Store
+from tests.tiny import tiny
 
-TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
-        "distill.steps=6", "distill.batch_size=16", "distill.lr=0.003", "max_cycles=1", "eval.baseline=false",
-        "eval.amplified=false"]
+TINY = tiny("distill.steps=6", "distill.batch_size=16", "distill.lr=0.003", "max_cycles=1", "eval.baseline=false",
+            "eval.amplified=false")
 
 RUNS = {
     "kd": ["distill.objective=kd", "distill.kd.temperature=2.0", "distill.kd.top_k=4"],

@@ -11,16 +11,17 @@ import pytest
 import torch
 from torch.optim.optimizer import register_optimizer_step_pre_hook
 
-from ida.config import DistillConfig, ModelConfig
+from ida.config import DistillConfig
 from ida.distill.batching import StepSampler
 from ida.distill.data import Example, read_jsonl, sequences, write_jsonl
 from ida.distill.teachers import KDTargets, amplified_prompt, teacher_logits_on_samples, teacher_sampled_logprobs
 from ida.distill.trainer import train
 from ida.models import LocalModel
 from decomposition import SubquestionGraph
+from tests.tiny import tiny_model
 
 VOCAB = ["add", "=", "|", ";", *[str(i) for i in range(10)]]
-TINY = ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=32, max_answer_tokens=3)
+TINY = tiny_model()
 
 
 def examples(transcript: bool = True) -> list[Example]:

@@ -13,9 +13,9 @@ from ida.run import start_run
 from ida.progress import RunProgress
 from ida.amplify.examples import amplify
 from ida.tasks import UNKNOWN, make_task
+from tests.tiny import tiny
 
-TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
-        "distill.steps=10", "distill.batch_size=32", "max_cycles=1", "eval.baseline=false"]
+TINY = tiny("distill.steps=10", "distill.batch_size=32", "max_cycles=1", "eval.baseline=false", embd=64)
 
 
 class Scripted:

@@ -12,9 +12,10 @@ from ida.run import start_run
 from ida.progress import RunProgress
 from ida.reporting.capability import build_report
 from tests.kill_run import kill_after
+from tests.tiny import tiny
 
-TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
-        "distill.steps=150", "distill.batch_size=32", "distill.lr=0.003", "max_cycles=3", "eval.baseline_steps=200"]
+TINY = tiny("distill.steps=150", "distill.batch_size=32", "distill.lr=0.003", "max_cycles=3",
+            "eval.baseline_steps=200", embd=64)
 
 
 def tiny_run(tmp_path, extra=()):

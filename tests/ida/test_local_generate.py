@@ -3,13 +3,14 @@
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-from ida.config import DistillConfig, ModelConfig
+from ida.config import DistillConfig
 from ida.distill.data import Example
 from ida.distill.trainer import train
 from ida.models import Generation, LocalModel, build_tokenizer
+from tests.tiny import tiny_model
 
 VOCAB = ["add", "=", ";", *[str(i) for i in range(10)]]
-TINY = ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=64, max_answer_tokens=3)
+TINY = tiny_model(positions=64)
 PROMPTS = ["add 1 =", "add 2 3 4 5 =", "add 9 9 =", "add ="]  # different lengths exercise left padding
 
 

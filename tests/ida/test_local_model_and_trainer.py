@@ -2,13 +2,14 @@ import math
 
 import torch
 
-from ida.config import DistillConfig, ModelConfig
+from ida.config import DistillConfig
 from ida.distill.data import IGNORE, Example, read_jsonl, tokenize, write_jsonl
 from ida.distill.trainer import DistillationError, train
 from ida.models import LocalModel
+from tests.tiny import tiny_model
 
 VOCAB = ["add", "=", *[str(i) for i in range(10)]]
-TINY = ModelConfig(n_layer=1, n_embd=32, n_head=2, n_positions=32, max_answer_tokens=3)
+TINY = tiny_model()
 
 
 def examples():

@@ -8,12 +8,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from tests.tiny import tiny
 
 ROOT = Path(__file__).resolve().parents[2]
 # Small enough that a whole run (2 cycles, every phase, the baseline) takes a few seconds on one core.
-FAST = ["task.params={n_items: 6, max_k: 3}", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
-        "distill.steps=6", "distill.batch_size=16", "distill.lr=0.003", "max_cycles=2", "eval.baseline_steps=6",
-        "safety.probe_size=8", "safety.retention_size=8"]
+FAST = tiny("distill.steps=6", "distill.batch_size=16", "distill.lr=0.003", "max_cycles=2", "eval.baseline_steps=6",
+            "safety.probe_size=8", "safety.retention_size=8", items=6, max_k=3)
 
 
 def run_args(root: Path, extra: list[str] = ()) -> list[str]:

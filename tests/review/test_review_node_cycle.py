@@ -10,10 +10,10 @@ from ida.config import load_config
 from ida.cycle import execute
 from ida.progress import RunProgress
 from ida.run import start_run
+from tests.tiny import tiny
 
-TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
-        "distill.steps=5", "distill.batch_size=16", "max_cycles=1", "eval.baseline=false", "eval.amplified=false",
-        "review.policy=simulated", "review.unit=node", "review.sampling=uncertainty"]
+TINY = tiny("distill.steps=5", "distill.batch_size=16", "max_cycles=1", "eval.baseline=false", "eval.amplified=false",
+            "review.policy=simulated", "review.unit=node", "review.sampling=uncertainty")
 
 
 @pytest.mark.slow

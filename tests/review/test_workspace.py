@@ -17,6 +17,7 @@ from ida.review.workspace import InputError, Limits, Workspaces, model_answerer,
 from ida.run import start_run
 from ida.store import Store, WorkspaceError
 from ida.tasks import make_task
+from tests.tiny import tiny
 
 QUESTION = "perm 3 ^ 4"
 
@@ -111,9 +112,8 @@ def test_only_the_lease_holder_writes_and_expiry_keeps_the_work(desk):
     assert desk.get(ws.id).answer is None
 
 
-TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
-        "distill.steps=3", "distill.batch_size=4", "max_cycles=1", "eval.baseline=false", "eval.amplified=false",
-        "amplify.decomposer=human", "review.workspaces=2", "review.poll_seconds=0.05"]
+TINY = tiny("distill.steps=3", "distill.batch_size=4", "max_cycles=1", "eval.baseline=false", "eval.amplified=false",
+            "amplify.decomposer=human", "review.workspaces=2", "review.poll_seconds=0.05")
 
 
 def overseer(run, stop: threading.Event, errors: list, answer) -> None:

@@ -18,9 +18,10 @@ from ida.run import open_run, start_run
 from ida.progress import RunProgress
 from ida.review.policies import Review, ReviewPolicy, ReviewRequest
 from ida.safety import list_alerts
+from tests.tiny import tiny
 
-TINY = ["task.params={n_items: 16, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
-        "distill.steps=120", "distill.batch_size=32", "distill.lr=0.004", "eval.baseline=false"]
+TINY = tiny("distill.steps=120", "distill.batch_size=32", "distill.lr=0.004", "eval.baseline=false", items=16,
+            embd=64)
 
 
 class TruthAtCycle2:

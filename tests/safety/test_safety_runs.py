@@ -11,10 +11,11 @@ from ida.config import load_config
 from ida.cycle import execute
 from ida.run import open_run, start_run
 from ida.progress import RunProgress
+from tests.tiny import tiny
 
-TINY = ["task.params={n_items: 16, max_k: 4}", "model.n_layer=1", "model.n_embd=64", "model.n_head=2",
-        "distill.steps=60", "distill.batch_size=32", "distill.lr=0.004", "eval.baseline=false", "max_cycles=2",
-        "review.policy=simulated", "review.include_h_only=true"]  # the overseer checks every target, H's own too
+TINY = tiny("distill.steps=60", "distill.batch_size=32", "distill.lr=0.004", "eval.baseline=false", "max_cycles=2",
+            "review.policy=simulated", "review.include_h_only=true",  # the overseer checks every target, H's own too
+            items=16, embd=64)
 
 
 @pytest.fixture(scope="module")

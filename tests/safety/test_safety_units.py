@@ -13,15 +13,16 @@ from ida.cycle import execute
 from ida.run import open_run, start_run
 from ida.distill.data import Example, read_jsonl, write_jsonl
 from ida.progress import RunProgress
-from ida.safety import (NothingToSignOff, check_tripwires, inject_diversity, list_alerts, open_alerts, sign_off,
-                        signoffs)
+from ida.distill.diversity import inject_diversity
+from ida.safety import NothingToSignOff, check_tripwires, list_alerts, open_alerts, sign_off, signoffs
+from ida.seeds import seed_for
 from ida.safety.alerts import record_alerts
 from ida.safety.probes import answer_logprobs, mean_entropy, mean_kl
 from ida.safety.stats import answer_stats
 from ida.config import SafetyConfig
+from tests.tiny import tiny
 
-TINY = ["task.params={n_items: 8, max_k: 4}", "model.n_layer=1", "model.n_embd=32", "model.n_head=2",
-        "eval.baseline=false", "max_cycles=2"]
+TINY = tiny("eval.baseline=false", "max_cycles=2")
 
 
 def started(tmp_path, extra=()):
@@ -115,18 +116,25 @@ def test_resume_set_changes_other_fields_and_logs_it(tmp_path):
         {"overrides": ["distill.steps=3"]}]
 
 
+def _mix(run, cycle: int, dataset: list[Example]):
+    """As the review phase of `cycle` calls it."""
+    earlier = [run.paths.dataset(c) for c in range(1, cycle)]
+    seed = seed_for(run.config.seed, "diversity", cycle)
+    return inject_diversity(dataset, run.config.safety, run.task, earlier, seed)
+
+
 def test_diversity_injection_mixes_earlier_or_true_data(tmp_path):
     run = started(tmp_path, ["safety.diversity_share=0.5"])
     own = [Example("perm 1 ^ 1 =", "5", "q1", 1)] * 4
-    assert inject_diversity(run, 1, own) == (own, {"share": 0.5, "source": "earlier", "mixed": 0})  # no earlier data
+    assert _mix(run, 1, own) == (own, {"share": 0.5, "source": "earlier", "mixed": 0})  # no earlier data
     (run.dir / "cycle-1").mkdir()
     earlier = [Example(f"perm {i} ^ 2 =", str(i), f"e{i}", 2) for i in range(6)]
     write_jsonl(earlier, run.dir / "cycle-1" / "dataset.jsonl")
-    mixed, info = inject_diversity(run, 2, own)
+    mixed, info = _mix(run, 2, own)
     assert info["mixed"] == 2 and mixed[:4] == own and all(e in earlier for e in mixed[4:])
-    assert inject_diversity(run, 2, own) == (mixed, info)  # seeded per cycle: a resumed phase mixes the same
+    assert _mix(run, 2, own) == (mixed, info)  # seeded per cycle: a resumed phase mixes the same
     run.config.safety.diversity_source = "human"
-    mixed, info = inject_diversity(run, 2, own)
+    mixed, info = _mix(run, 2, own)
     truth = {q.prompt: run.task.true_answer(q) for q in run.task.questions("train")}
     assert info == {"share": 0.5, "source": "human", "mixed": 2} and all(truth[e.prompt] == e.target for e in mixed[4:])
     assert read_jsonl(run.dir / "cycle-1" / "dataset.jsonl") == earlier
