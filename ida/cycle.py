@@ -53,7 +53,7 @@ def execute(run: Run, wait: bool = False, poll_s: float = 2.0, on_phase_end: Pha
     if run.lock is None:
         run.lock = RunLock.acquire(run.dir)
     try:
-        check_safety_unchanged(run.config, run.store, run.id, run.dir / "config.yaml")
+        check_safety_unchanged(run.config, run.store, run.id, run.paths.config)
         use_threads(run.config.model.threads)
         _note_dead_writer(run)
         check_run_files(run)

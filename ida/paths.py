@@ -65,8 +65,8 @@ class RunPaths:
         return self.dir / "capability.png"
 
     @property
-    def safety_plot(self) -> Path:
-        return self.dir / "safety.png"
+    def monitors_plot(self) -> Path:
+        return self.dir / "monitors.png"
 
     @property
     def report_html(self) -> Path:

@@ -23,7 +23,7 @@ from ida.build import RunParts, build_parts, build_task
 from ida.config import RunConfig, dump_config, load_config
 from ida.errors import RunDirError
 from ida.faults import kill_point
-from ida.paths import RunPaths
+from ida.paths import STORE, RunPaths
 from ida.preflight import preflight
 from ida.progress import RunProgress
 from ida.results import RESULT_TYPES, PhaseResult, typed_result
@@ -196,7 +196,7 @@ def _remove_dead_startups(root: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
-def run_file(run_dir: Path, name: str = "ida.sqlite") -> Path:
+def run_file(run_dir: Path, name: str = STORE) -> Path:
     """`run_dir / name`, or a RunDirError saying the folder is not a run."""
     path = Path(run_dir) / name
     if not path.is_file():

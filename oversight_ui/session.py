@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ida.config import RunConfig, load_config
+from ida.paths import RunPaths
 from ida.review.queue import ReviewQueue
 from ida.store import Store
 from ida.review.users import User, Users, default_users_db, read_session_token, session_secret, session_token
@@ -35,7 +36,7 @@ def users_db() -> Path:
 
 
 def run_config() -> RunConfig:
-    return load_config(run_dir() / "config.yaml")
+    return load_config(RunPaths(run_dir()).config)
 
 
 def utc(ts: float) -> str:
@@ -60,7 +61,7 @@ class Stores:
 @contextmanager
 def open_stores() -> Iterator[Stores]:
     """Connections for this rerun only."""
-    run, users = Store(run_dir() / "ida.sqlite"), Store(users_db())
+    run, users = Store(RunPaths(run_dir()).store), Store(users_db())
     try:
         yield Stores(run, Users(users), run.run()["id"])
     finally:
@@ -77,7 +78,7 @@ def _task(config_text: str):  # type: ignore[no-untyped-def]
 
 def task():  # type: ignore[no-untyped-def]
     """The run's task (built once per app process; no model stack): evidence and answer validation."""
-    return _task((run_dir() / "config.yaml").read_text())
+    return _task(RunPaths(run_dir()).config.read_text())
 
 
 def client_id() -> str:

@@ -22,6 +22,7 @@ from rich.console import Console
 
 import ida
 from ida.cli.errors import HandledGroup
+from ida.paths import RunPaths
 from ida.cli.reports import check_mlflow, compare
 from ida.cli.safety import approve, finish_safety, print_safety
 
@@ -102,7 +103,7 @@ def report(run_dir: Annotated[Optional[Path], typer.Argument(help="The run's fol
 
     data = ida.report(run_dir)
     if data["cycles"]:
-        plot_capability(data, Path(run_dir) / "capability.png")
+        plot_capability(data, RunPaths(run_dir).capability_plot)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
@@ -122,7 +123,7 @@ def _finish(opened, wait: bool = False) -> None:
     status = ida.execute(opened, wait=wait)  # errors: one line from the CLI's handler, the run stored as failed
     data = ida.report(opened.dir)
     if opened.config.tracking.plot and data["cycles"]:
-        console.print(f"capability plot: {plot_capability(data, opened.dir / 'capability.png')}")
+        console.print(f"capability plot: {plot_capability(data, opened.paths.capability_plot)}")
     console.print(capability_table(data))
     finish_safety(console, opened, status)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ida.atomic import write_text_atomic
+from ida.paths import RunPaths
 from ida.reporting.capability import difficulties, plot_capability
 from ida.reporting.format import pct
 from ida.reporting.safety import alert_lines, plot_monitors
@@ -56,19 +57,19 @@ def write_html_report(report: dict[str, Any], safety: dict[str, Any], run_dir: P
              f"<p>status: <b>{html.escape(report['status'])}</b></p>", "<h2>Capability per difficulty</h2>",
              "<p>cells: student M_n / Amp(H, M_n) accuracy in % on the eval questions</p>", _capability(report)]
     if report["cycles"]:
-        parts.append(_img(plot_capability(report, run_dir / "capability.png")))
+        parts.append(_img(plot_capability(report, RunPaths(run_dir).capability_plot)))
     parts += ["<h2>Alerts</h2>", "<p>tripwires: " + html.escape(", ".join(
         f"safety.{k} = {v}" for k, v in safety["thresholds"].items()) or "none set") + "</p>"]
     lines = alert_lines(safety)
     parts.append("<ul>" + "".join(f'<li class="alert">{html.escape(x)}</li>' for x in lines) + "</ul>"
                  if lines else "<p>no alerts</p>")
     if safety["cycles"]:
-        parts += ["<h2>Monitors</h2>", _img(plot_monitors(safety, run_dir / "monitors.png")), _monitors(safety)]
+        parts += ["<h2>Monitors</h2>", _img(plot_monitors(safety, RunPaths(run_dir).monitors_plot)), _monitors(safety)]
     parts += ["<h3>What the monitors measure</h3>",
               "<ul>" + "".join(f"<li><b>{html.escape(m.name)}</b>: {html.escape(m.what)}</li>" for m in MONITORS)
               + "</ul>"]
     page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(report['run_id'])}</title>"
             f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>")
-    path = run_dir / "report.html"
+    path = RunPaths(run_dir).report_html
     write_text_atomic(path, page)
     return path

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ida.atomic import write_text_atomic
+from ida.paths import RunPaths
 from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config, load_config
 from ida.store import Store
 
@@ -32,7 +33,7 @@ def check_safety_unchanged(config: RunConfig, store: Store, run_id: str, config_
 
 def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
     """`ida resume RUN_DIR --set a.b=c`: validate and write the changed config.yaml; any safety field is refused."""
-    path = Path(run_dir) / "config.yaml"
+    path = RunPaths(run_dir).config
     for item in overrides:
         key = item.split("=", 1)[0].strip()
         if key == "safety" or key.startswith("safety."):
@@ -40,7 +41,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
                               "(start a new run with the new thresholds)")
     config = load_config(path, overrides)
     write_text_atomic(path, dump_config(config))  # a kill mid-rewrite leaves the old config or the new one
-    store = Store(Path(run_dir) / "ida.sqlite")
+    store = Store(RunPaths(run_dir).store)
     try:
         store.event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
     finally:

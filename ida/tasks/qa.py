@@ -31,10 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from ida.tasks.base import Form, HProgram, Question, Split, Task
+from ida.paths import DATA_DIR  # where a run dir keeps its copy of the question file
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 PROMPT_TOKENS = ("=", "|", ";")  # what `Question.prompt` adds around the text
-DATA_DIR = "data"  # where a run dir keeps its copy of the question file
 
 
 class QATask(Task):
