@@ -49,8 +49,8 @@ def validate(data: dict[str, Any]) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"  {_where(e)} (got {e.get('input')!r})" for e in err.errors()]
-        raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
+        # One line however many fields are bad (the CLI prints exactly one line per error).
+        raise ConfigError("; ".join(f"{_where(e)} (got {_short(e.get('input'))})" for e in err.errors())) from None
     from ida.plugins import PluginError, check_plugins
 
     try:
@@ -58,6 +58,12 @@ def validate(data: dict[str, Any]) -> RunConfig:
     except PluginError as err:
         raise ConfigError(str(err)) from None
     return config
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A bad value as one short line (a nested section or long text would make the message unreadable)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _where(error: dict) -> str:
