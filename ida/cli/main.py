@@ -72,12 +72,17 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
     from ida.safety import apply_resume_overrides
 
     if _finished(run_dir, overrides):  # before the model stack is imported: a finished run answers at once
-        console.print(f"{run_dir}: the run is finished; nothing to do (`ida report {run_dir}` shows its results)", soft_wrap=True)
+        console.print(f"{run_dir}: the run is finished; nothing to do (`ida report {run_dir}` shows its results)",
+                      soft_wrap=True)
         return
     lock = RunLock.acquire(run_dir)  # before --set rewrites config.yaml: a second writer changes nothing
     if overrides:
         apply_resume_overrides(run_dir, overrides)
-    opened = ida.open_run(run_dir, _progress(quiet), lock=lock)
+    try:
+        opened = ida.open_run(run_dir, _progress(quiet), lock=lock)
+    except ValueError as err:  # the task cannot be built again (e.g. its data file changed since the start)
+        lock.release()
+        raise ida.ConfigError(str(err)) from None
     check_mlflow(console, opened.config)
     console.print(f"resuming [bold]{opened.id}[/bold]")
     _finish(opened, wait)

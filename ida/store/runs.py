@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ida.errors import RunDirError
+from ida.errors import RunDirError, disk_full
 from ida.faults import kill_point
 from ida.store.rows import ExampleRow
 from ida.store.schema import migrate
@@ -53,8 +53,8 @@ class RunTables:
                 migrate(self._db)
             self._db.row_factory = sqlite3.Row
         except sqlite3.DatabaseError as err:  # empty is fine (a new store); truncated or overwritten is not
-            raise RunDirError(f"{self.path}: not a usable IDA store ({err}); restore it from a copy or start a "
-                              "new run") from None
+            raise RunDirError(disk_full(err) or f"{self.path}: not a usable IDA store ({err}); restore it from a "
+                              "copy or start a new run") from None
 
     def close(self) -> None:
         self._db.close()
