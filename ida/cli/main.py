@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -74,11 +75,18 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
     from ida.runlock import RunLock
     from ida.safety import apply_resume_overrides
 
-    ida.read_run(run_dir).store.close()  # a folder that is not a run fails here, before the lock file is made
+    if _finished(run_dir, overrides):  # before the model stack is imported: a finished run answers at once
+        console.print(f"{run_dir}: the run is finished; nothing to do (`ida report {run_dir}` shows its results)",
+                      soft_wrap=True)
+        return
     lock = RunLock.acquire(run_dir)  # before --set rewrites config.yaml: a second writer changes nothing
     if overrides:
         apply_resume_overrides(run_dir, overrides)
-    opened = ida.open_run(run_dir, _progress(quiet), lock=lock)
+    try:
+        opened = ida.open_run(run_dir, _progress(quiet), lock=lock)
+    except ValueError as err:  # the task cannot be built again (e.g. its data file changed since the start)
+        lock.release()
+        raise ida.ConfigError(str(err)) from None
     check_mlflow(console, opened.config)
     console.print(f"resuming [bold]{opened.id}[/bold]")
     _finish(opened, wait)
@@ -102,13 +110,35 @@ def report(run_dir: Annotated[Optional[Path], typer.Argument(help="The run's fol
         raise typer.BadParameter("give the run's folder (or --schema)", param_hint="RUN_DIR")
 
     data = ida.report(run_dir)
-    if data["cycles"]:
+    writable = os.access(run_dir, os.W_OK)  # an archived run on a read-only disk is read, its files not rewritten
+    if data["cycles"] and writable:
         plot_capability(data, RunPaths(run_dir).capability_plot)
     if as_json:
         typer.echo(json.dumps(data, indent=2))
+        return
+    console.print(capability_table(data))
+    safety = print_safety(console, run_dir)
+    if writable:
+        console.print(f"report: {write_html_report(data, safety, Path(run_dir))}")
     else:
-        console.print(capability_table(data))
-        console.print(f"report: {write_html_report(data, print_safety(console, run_dir), Path(run_dir))}")
+        console.print(f"{run_dir} is read-only: report.html and the plots were not rewritten", soft_wrap=True)
+
+
+def _finished(run_dir: Path, overrides: list[str] | None) -> bool:
+    """Whether the run is finished (a folder that is not a run fails here, before the lock file is made); `--set`
+    on a finished run is refused: its config.yaml is the record of what ran."""
+    from ida.run import status
+
+    record = ida.read_run(run_dir)
+    try:
+        finished = status(record)[0] == "finished"
+    finally:
+        record.store.close()
+    if finished and overrides:
+        raise ida.ConfigError(f"{run_dir}: the run is finished, so --set would rewrite the config of a run that "
+                              f"is already done; start a new run instead: ida run {Path(run_dir) / 'config.yaml'} "
+                              "--set ...")
+    return finished
 
 
 def _progress(quiet: bool):

@@ -50,8 +50,14 @@ def validate(data: dict[str, Any]) -> RunConfig:
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"  {_where(e)} (got {e.get('input')!r})" for e in err.errors()]
-        raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
+        # One line however many fields are bad (the CLI prints exactly one line per error).
+        raise ConfigError("; ".join(f"{_where(e)} (got {_short(e.get('input'))})" for e in err.errors())) from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A bad value as one short line (a nested section or long text would make the message unreadable)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _where(error: dict) -> str:

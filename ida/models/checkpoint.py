@@ -74,7 +74,21 @@ class AdapterCheckpoint:
         for peft_cfg in self.peft_model.peft_config.values():
             peft_cfg.base_model_name_or_path = reference  # no machine-specific path in the hashed files
         self.peft_model.save_pretrained(path, safe_serialization=True)
+        self._card_names_base_as(path / "README.md", reference)
         self.tokenizer.save_pretrained(path)
         (path / ADAPTER_BASE).write_text(json.dumps({"path": reference, "sha256": content_hash(self.base)},
                                                     sort_keys=True) + "\n")
         return content_hash(path)
+
+    def _card_names_base_as(self, card: Path, reference: str) -> None:
+        """peft's model card names the base by the path it was loaded from (`base_model:`, a tag); write the same
+        reference as ida_base.json instead, so the card holds no path of this machine."""
+        if not card.is_file():
+            return
+        base = self.peft_model.get_base_model()
+        loaded = {str(p) for p in (getattr(base, "name_or_path", None), base.config._name_or_path,
+                                   self.base.resolve(), self.base) if p}
+        text = card.read_text(encoding="utf-8")
+        for path in sorted(loaded, key=len, reverse=True):  # the longest first: one may contain another
+            text = text.replace(path, reference)
+        card.write_text(text, encoding="utf-8")

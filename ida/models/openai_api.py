@@ -2,10 +2,12 @@
 
 `answer()` is synchronous, as the protocol wants, but the requests of a batch run concurrently on an asyncio loop
 that the answerer owns in a background thread: that works from any thread, with or without a running loop of its
-own, and keeps HTTP connections alive between batches. Concurrency is bounded by `max_concurrency`; failed requests
-are retried (429, 408, 5xx, timeouts, connection errors) with exponential backoff and jitter, honouring
-Retry-After. The openai client's own retries are disabled so that ours are the only ones and are counted.
-A prompt that still fails gets `Answer(text="", error=<the server's message>)`; the rest of the batch goes on.
+own, and keeps HTTP connections alive between batches. Concurrency is bounded by `max_concurrency`. Retries are
+the openai client's own (`max_retries`, `timeout_s` per attempt): 408, 409, 429, 5xx, timeouts and dropped
+connections, with exponential backoff and jitter, honouring Retry-After; `backoff_base_s` and `max_backoff_s`
+scale and cap its waits. Each answer counts its attempts (the client's `retries_taken`, or the retry number it
+sent with the last attempt). A prompt that still fails gets `Answer(text="", error=<the server's message>)`;
+the rest of the batch goes on.
 
 `openai` is imported lazily (it is the `llm` extra), so `Usage` and `OpenAIConfig` import without it.
 """
@@ -13,13 +15,11 @@ A prompt that still fails gets `Answer(text="", error=<the server's message>)`; 
 from __future__ import annotations
 
 import asyncio
-import email.utils
+import functools
 import hashlib
 import json
 import os
-import random
 import threading
-import time
 import weakref
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -27,9 +27,6 @@ from typing import Any
 
 from decomposition.answerer import Answer
 from ida.config import OpenAIConfig
-
-_RETRY_STATUSES = frozenset({408, 409, 429})  # plus every 5xx
-
 
 @dataclass
 class Usage:
@@ -139,38 +136,30 @@ class OpenAIAnswerer:
     def _ensure_client(self) -> Any:
         """Created on the loop thread: httpx's async client belongs to the loop it first runs on."""
         if self._client is None:
-            import openai
-
-            self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
-                                              timeout=self.config.timeout_s, max_retries=0)
-            self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
+            cfg = self.config
+            self._client = _client_class(cfg.backoff_base_s, cfg.max_backoff_s)(
+                api_key=self._api_key, base_url=self.base_url, timeout=cfg.timeout_s, max_retries=cfg.max_retries)
+            self._semaphore = asyncio.Semaphore(cfg.max_concurrency)
         return self._client
 
     async def _answer_all(self, prompts: list[str]) -> list[Answer]:
         self._ensure_client()
         return list(await asyncio.gather(*(self._answer_one(p) for p in prompts)))
 
-    # -- one prompt: attempts, backoff ----------------------------------------------------------------------
+    # -- one prompt: the client retries; we count --------------------------------------------------------------
 
     async def _answer_one(self, prompt: str) -> Answer:
-        cfg = self.config
-        for attempt in range(cfg.max_retries + 1):
-            try:
-                assert self._semaphore is not None
-                async with self._semaphore:  # held per attempt only: a backing-off prompt frees its slot
-                    async with asyncio.timeout(cfg.timeout_s):
-                        response = await self._request(prompt)
-                self.usage.add(requests=1)
-                return self._parse(response, attempt + 1)
-            except Exception as exc:  # noqa: BLE001 (any failure must stay confined to this prompt)
-                delay = _retry_delay(exc, attempt, cfg.backoff_base_s, cfg.max_backoff_s)
-                if delay is None or attempt == cfg.max_retries:
-                    self.usage.add(failures=1)
-                    return OpenAIAnswer(text="", error=f"{_describe(exc)} (after {attempt + 1} attempts)",
-                                        attempts=attempt + 1)
-                self.usage.add(retries=1)
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        assert self._semaphore is not None
+        try:
+            async with self._semaphore:  # held through the client's retries: at most max_concurrency prompts
+                raw = await self._request(prompt)
+                response = raw.parse()
+        except Exception as exc:  # noqa: BLE001 (any failure must stay confined to this prompt)
+            attempts = _attempts(exc)
+            self.usage.add(failures=1, retries=attempts - 1)
+            return OpenAIAnswer(text="", error=f"{_describe(exc)} (after {attempts} attempts)", attempts=attempts)
+        self.usage.add(requests=1, retries=raw.retries_taken)
+        return self._parse(response, raw.retries_taken + 1)
 
     async def _request(self, prompt: str) -> Any:
         cfg, client = self.config, self._client
@@ -184,11 +173,11 @@ class OpenAIAnswerer:
                 common["logprobs"] = True
                 if cfg.top_logprobs:
                     common["top_logprobs"] = cfg.top_logprobs
-            return await client.chat.completions.create(messages=messages, **common)
+            return await client.chat.completions.with_raw_response.create(messages=messages, **common)
         if cfg.logprobs:
             common["logprobs"] = cfg.top_logprobs
         text = f"{cfg.system_prompt}\n\n{prompt}" if cfg.system_prompt else prompt
-        return await client.completions.create(prompt=text, **common)
+        return await client.completions.with_raw_response.create(prompt=text, **common)
 
     def _parse(self, response: Any, attempts: int) -> Answer:
         usage = getattr(response, "usage", None)
@@ -244,43 +233,30 @@ def _status(exc: BaseException) -> int | None:
     return getattr(exc, "status_code", None)
 
 
-def _retry_delay(exc: BaseException, attempt: int, base: float, cap: float) -> float | None:
-    """Seconds to wait before retrying after `exc`, or None if retrying cannot help (e.g. 400, 401)."""
-    import openai
-
-    status = _status(exc)
-    transient = (isinstance(exc, (openai.APIConnectionError, TimeoutError))  # APITimeoutError included
-                 or (status is not None and (status in _RETRY_STATUSES or status >= 500)))
-    if not transient:
-        return None
-    retry_after = _retry_after(getattr(exc, "response", None))
-    if retry_after is not None:
-        return min(retry_after, cap)
-    backoff = min(cap, base * 2**attempt)
-    return backoff / 2 + random.uniform(0, backoff / 2)  # "equal jitter": spread retries of a failed burst
-
-
-def _retry_after(response: Any) -> float | None:
-    """The server's Retry-After (or retry-after-ms) in seconds, if it sent one."""
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
+def _attempts(exc: BaseException) -> int:
+    """How many attempts the client made before giving up: its last request carries the retry number."""
+    request = getattr(exc, "request", None)
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # an HTTP date
-        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError):
-        return None
+        return int(request.headers.get("x-stainless-retry-count", "0")) + 1 if request is not None else 1
+    except (AttributeError, RuntimeError, ValueError):  # RuntimeError: an error raised before any request
+        return 1
+
+
+@functools.cache
+def _client_class(base_s: float, cap_s: float) -> type:
+    """The openai client, its backoff scaled so that the first wait is about `base_s` (the client's is 0.5 s) and
+    no wait, Retry-After included, exceeds `cap_s`; which errors are retried, and when, stays the client's."""
+    import openai
+    from openai._constants import INITIAL_RETRY_DELAY
+
+    class Client(openai.AsyncOpenAI):
+        def _calculate_retry_timeout(self, remaining_retries, options, response_headers=None) -> float:
+            wait = super()._calculate_retry_timeout(remaining_retries, options, response_headers)
+            if wait != self._parse_retry_after_header(response_headers):  # the client's own backoff
+                wait *= base_s / INITIAL_RETRY_DELAY
+            return min(wait, cap_s)
+
+    return Client
 
 
 def _describe(exc: BaseException) -> str:
@@ -288,7 +264,7 @@ def _describe(exc: BaseException) -> str:
     message = _server_message(getattr(exc, "body", None))
     message = message or getattr(exc, "message", None) or str(exc) or type(exc).__name__
     status = _status(exc)
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError) or type(exc).__name__ == "APITimeoutError":
         message = "request timed out"
     return f"HTTP {status}: {message}" if status is not None else f"{type(exc).__name__}: {message}"
 

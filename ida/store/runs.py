@@ -5,17 +5,36 @@ SIGKILL."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from ida.errors import RunDirError
+from ida.errors import RunDirError, disk_full
 from ida.faults import kill_point
 from ida.store.rows import ExampleRow
 from ida.store.schema import migrate
+
+
+def writable(path: Path) -> bool:
+    """Whether SQLite can write `path`: the file and its folder (the WAL and shared-memory files go next to it)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A store on a read-only disk or folder (an archived run): read-only, and `immutable` when SQLite cannot even
+    make its shared-memory file there (nobody can write such a folder, so nothing changes under the reader)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
 
 class RunTables:
@@ -23,15 +42,19 @@ class RunTables:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.read_only = self.path.exists() and not writable(self.path)
         try:
-            self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            if self.read_only:
+                self._db = _connect_read_only(self.path)
+            else:
+                self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA busy_timeout=30000")
+                migrate(self._db)
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=30000")
-            migrate(self._db)
         except sqlite3.DatabaseError as err:  # empty is fine (a new store); truncated or overwritten is not
-            raise RunDirError(f"{self.path}: not a usable IDA store ({err}); restore it from a copy or start a "
-                              "new run") from None
+            raise RunDirError(disk_full(err) or f"{self.path}: not a usable IDA store ({err}); restore it from a "
+                              "copy or start a new run") from None
 
     def close(self) -> None:
         self._db.close()

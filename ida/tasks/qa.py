@@ -55,7 +55,8 @@ class QATask(Task):
         self._check = _make_checker(checker, tolerance)
         if sha256 is not None and self.path.is_file() and (digest := file_sha256(self.path)) != sha256:
             raise ValueError(f"task.params.path: {path} has changed since the run started (sha256 {digest[:12]}, "
-                             f"recorded {sha256[:12]})")
+                             f"recorded {sha256[:12]}); put back the file the run started with"
+                             f"{f' (a copy of {source})' if source else ''}, or start a new run on the new file")
         self._questions, self._answers = _read(self.path)
         referenced = [q for q in self._questions if q.id in self._answers]
         n_eval = round(eval_fraction * len(referenced))

@@ -62,6 +62,8 @@ def test_adapter_checkpoint_names_its_base_and_loads_to_the_trained_model(tmp_pa
     assert json.loads((out / ADAPTER_BASE).read_text()) == {
         "path": "../../cycle-0/checkpoint", "sha256": content_hash(tmp_path / "cycle-0" / "checkpoint")}
     assert digest == content_hash(out) and not (out / "model.safetensors").exists()
+    card = (out / "README.md").read_text()  # peft's model card: the base as recorded, not this machine's path
+    assert "base_model: ../../cycle-0/checkpoint" in card and str(tmp_path) not in card, card[:300]
     again = LocalModel.load(out, cfg=ModelConfig(pretrained="x"))
     ids = torch.tensor([tok.encode(examples()[0].prompt)])
     with torch.no_grad():

@@ -48,6 +48,7 @@ class Call:
     path: str
     body: dict[str, Any]
     started: float = field(default_factory=time.monotonic)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
 
     @property
     def prompt(self) -> str:
@@ -176,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.rstrip("/")
         if path not in ("/v1/chat/completions", "/v1/completions"):
             return self._send(404, _error_body(f"no route {self.path}", 404))
-        call = Call(path, body)
+        call = Call(path, body, headers={k.lower(): v for k, v in self.headers.items()})
         reply = fake._begin(call)
         try:
             fake._sleep(fake.latency + reply.delay)

@@ -92,8 +92,11 @@ def test_429_with_retry_after_is_honoured_then_succeeds(server, make_answerer):
 
 def test_500s_are_retried_then_succeed(server, make_answerer):
     server.script(Reply(status=500, error="boom"), Reply(status=503, error="busy"), Reply(text="fine"))
-    [answer] = make_answerer(max_retries=2).answer(["x"])
-    assert answer.text == "fine" and answer.attempts == 3
+    answerer = make_answerer(max_retries=2)
+    [answer] = answerer.answer(["x"])
+    assert answer.text == "fine" and answer.attempts == 3 and answerer.usage.retries == 2
+    # the openai client's own retry loop made the attempts (it numbers them); before, its retries were off
+    assert [c.headers["x-stainless-retry-count"] for c in server.calls] == ["0", "1", "2"]
 
 
 def test_retries_stop_at_the_bound_and_only_that_prompt_fails(server, make_answerer):

@@ -25,7 +25,8 @@ def refused(args: list[str], *names: str) -> str:
     result = CliRunner().invoke(app, [str(a) for a in args])
     out = result.output
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), out
-    assert "Traceback" not in out, out
+    assert "Traceback" not in out and "Usage:" not in out, out
+    assert len(result.stderr.strip().splitlines()) == 1, out  # one line, however many fields are wrong
     assert all(n in out for n in names), out
     return out
 
@@ -54,6 +55,14 @@ def test_a_bad_config_file_is_one_line_and_no_run(tmp_path, content, names):
 
 @pytest.mark.parametrize("args, names", [
     (["--set", "a=[1,2"], ["a=[1,2", "not valid YAML"]),
+    (["--set", "distill.lr=abc"], ["distill.lr", "'abc'"]),  # pydantic's errors were two lines before
+    (["--set", "max_cycles=x", "--set", "model.n_layer=-1"], ["max_cycles", "model.n_layer"]),
+    (["--set", "foo=1"], ["foo", "Extra inputs"]),
+    (["--set", "model=5"], ["model", "valid dictionary"]),
+    (["--set", "amplify.curriculum={ahead: -1}"], ["amplify.curriculum"]),
+    (["--set", "model.n_head=3"], ["model.n_embd", "n_head=3"]),
+    (["--set", "review.sample_rate=2"], ["review.sample_rate"]),
+    (["--bogus"], ["--bogus"]),
     (["--set", "distill.lr=.inf"], ["distill.lr"]),
     (["--set", "nokey"], ["nokey"]),
     (["CONFIG_DIR"], ["is a folder"]),
@@ -149,3 +158,21 @@ def test_an_unknown_error_is_one_line_marked_as_a_bug(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 1 and "a bug; rerun with --debug" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, names", [
+    (["approve", "RUNS", "--cycle", "abc", "--note", "x"], ["--cycle", "'abc'", "integer"]),
+    (["review", "RUNS", "--port", "http"], ["--port", "'http'"]),
+    (["report"], ["Missing argument"]),
+    (["no-such-command"], ["no-such-command"]),
+    (["--no-such-option", "report"], ["--no-such-option"]),
+])
+def test_arguments_typer_cannot_parse_are_one_line_naming_the_value(tmp_path, args, names):
+    refused([tmp_path if a == "RUNS" else a for a in args], *names)  # before: typer's usage box
+
+
+def test_a_config_file_with_several_bad_fields_is_one_line(tmp_path):
+    (tmp_path / "bad.yaml").write_text("distill: {lr: [1, 2], steps: 0}\nmodel: {n_layer: x}\n")
+    refused(["run", tmp_path / "bad.yaml", "--run-dir", tmp_path / "runs"], "distill.lr", "distill.steps",
+            "model.n_layer")
+    assert not (tmp_path / "runs").exists()
