@@ -28,6 +28,7 @@ from ida.progress import RunProgress
 from ida.review.policies import ReviewPolicy, make_review_policy
 from ida.runlock import LOCK_FILE, RunLock, holder
 from ida.store import ExampleRow, Store
+from ida.store.open import open_store
 from ida.tasks import Task, check_questions, make_task
 from ida.tasks.answers import lenient_answers
 from ida.tasks.lineage import pin_task_data, task_params
@@ -112,6 +113,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     task = build_task(config)
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
     make_review_policy(config.review)
+    store = None if config.store.url is None else open_store(config.store, runs_root, new=True)  # before any write
     run_id = f"{_slug(getattr(task, 'name', '') or config.task.name)}-{time.strftime('%Y%m%d-%H%M%S')}-" \
              f"{secrets.token_hex(2)}"
     root = Path(runs_root)
@@ -125,7 +127,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     except OSError as err:
         raise RunDirError(f"--run-dir {root}: cannot create a run folder there ({err.strerror}); "
                           "pass a writable folder") from None
-    lock = RunLock.acquire(tmp)  # held across the rename: the same file
+    lock = RunLock.acquire(tmp, config.store.url)  # held across the rename: the same file
     try:
         config = pin_task_data(config, tmp)  # a data task's file is copied in, with its sha256 (lineage)
         (tmp / "config.yaml").write_text(dump_config(config))
@@ -133,7 +135,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
 
         m0 = LocalModel.build(config.model, task.vocabulary(), seed=config.seed)
         save_atomic(m0, tmp / "cycle-0" / "checkpoint")
-        store = Store(tmp / "ida.sqlite")
+        store = store or Store(tmp / "ida.sqlite")
         kill_point("startup:store")
         store.create_run(run_id, config.task.name, dump_config(config))
         store.close()
@@ -145,7 +147,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     lock.path = run_dir / LOCK_FILE
-    run = Run(run_dir, run_id, config, Store(run_dir / "ida.sqlite"), task, progress or RunProgress())
+    run = Run(run_dir, run_id, config, open_store(config.store, run_dir), task, progress or RunProgress())
     run.lock = lock
     return run
 
@@ -172,7 +174,7 @@ def read_run(run_dir: Path) -> RunRecord:
         raise RunDirError(f"{run_dir}: no such run folder" if not run_dir.exists() else
                           f"{run_dir}: is a file, not a run folder")
     config = load_config(run_file(run_dir, "config.yaml"))
-    store = Store(run_file(run_dir, "ida.sqlite"))
+    store = open_store(config.store, run_dir)
     try:
         run_id = store.run()["id"]
     except BaseException:
@@ -194,7 +196,7 @@ def status(record: RunRecord) -> tuple[str, str | None]:
     """The run's status and its reason; a run stored `running` whose writer is gone (nobody holds its lock) is
     `interrupted`."""
     stored = record.store.run(record.id)["status"]
-    if stored == "running" and holder(record.dir) is None:
+    if stored == "running" and holder(record.dir, record.config.store.url) is None:
         return "interrupted", "its writer stopped (killed or crashed) mid-run; `ida resume` continues it"
     return stored, record.store.status_reason(record.id)
 

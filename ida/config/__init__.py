@@ -15,11 +15,13 @@ from ida.config.review import ReviewConfig
 from ida.config.run import CycleConfig, EvalConfig, RunConfig, TaskConfig, TrackingConfig
 from ida.config.safety import SafetyConfig
 from ida.config.section import MAX_SEED, Section
+from ida.config.store import StoreConfig, StoreError, StoreUrl
 
 __all__ = [
     "MAX_SEED", "TINY_FIELDS", "AmplifyConfig", "AnswererConfig", "ConfigError", "CycleConfig", "DistillConfig",
     "EvalConfig", "FewShot", "KDConfig", "LLMDecomposerConfig", "LoraConfig", "ModelConfig", "OnPolicyConfig",
-    "OpenAIConfig", "ReviewConfig", "RunConfig", "SafetyConfig", "Section", "TaskConfig", "TeacherConfig",
+    "OpenAIConfig", "ReviewConfig", "RunConfig", "SafetyConfig", "Section", "StoreConfig", "StoreError",
+    "StoreUrl", "TaskConfig", "TeacherConfig",
     "TrackingConfig", "VLLMConfig", "VoteConfig", "apply_overrides", "dump_config", "load_config", "parse_override",
     "read_yaml", "validate",
 ]

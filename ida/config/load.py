@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from ida.config.run import RunConfig
+from ida.config.store import redact
 from ida.errors import IDAError
 
 
@@ -49,7 +50,7 @@ def validate(data: dict[str, Any]) -> RunConfig:
     try:
         config = RunConfig.model_validate(data)
     except ValidationError as err:
-        lines = [f"  {_where(e)} (got {e.get('input')!r})" for e in err.errors()]
+        lines = [f"  {_where(e)} (got {redact(repr(e.get('input')))})" for e in err.errors()]  # no password
         raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
     from ida.plugins import PluginError, check_plugins
 

@@ -15,67 +15,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ida.errors import IDAError
+from ida.config.store import StoreError, StoreUrl, redact
 
 BEGIN_ROWS = "BEGIN IMMEDIATE -- rows"  # SQLite: as BEGIN IMMEDIATE; PostgreSQL: BEGIN without the writer lock
-PG_SCHEMES = ("postgresql", "postgres")
-
-
-class StoreError(IDAError):
-    """A store URL that is malformed, a server that cannot be reached or refuses us, a schema newer than the code."""
-
-
-@dataclass(frozen=True)
-class StoreUrl:
-    """A parsed `store.url`: a SQLite file or a PostgreSQL database (and schema)."""
-
-    dialect: str  # "sqlite" | "postgresql"
-    path: Path | None = None  # sqlite
-    conninfo: str = ""  # postgresql: the URL without our own `schema` parameter
-    schema: str | None = None
-    shown: str = ""  # the URL as messages show it (no password)
-
-    @classmethod
-    def parse(cls, url: str | Path) -> StoreUrl:
-        """A `StoreUrl`, or `StoreError` saying what is wrong with the URL."""
-        if isinstance(url, Path) or "://" not in str(url):
-            return cls("sqlite", Path(url), shown=str(url))
-        text = str(url)
-        parts = urlsplit(text)
-        if parts.scheme == "sqlite":
-            if not parts.path or parts.netloc:
-                raise StoreError(f"store.url {text}: a SQLite URL is sqlite:///path/to/file.sqlite")
-            return cls("sqlite", Path(unquote(parts.path)), shown=text)
-        if parts.scheme not in PG_SCHEMES:
-            raise StoreError(f"store.url {redact(text)}: unknown scheme {parts.scheme!r}; use sqlite:///path or "
-                             "postgresql://user@host:port/database")
-        try:
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError:
-            raise StoreError(f"store.url {redact(text)}: the port is not a number") from None
-        if parts.password is not None:
-            raise StoreError(f"store.url {redact(text)}: holds a password; put it in PGPASSWORD, ~/.pgpass or a libpq "
-                             "service file (PGSERVICE), never in the run's config")
-        query = dict(parse_qsl(parts.query))
-        schema = query.pop("schema", None)
-        if schema is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
-            raise StoreError(f"store.url {redact(text)}: schema {schema!r} must be lower-case letters, digits and _")
-        if not parts.path.strip("/") and "service" not in query and "dbname" not in query:
-            raise StoreError(f"store.url {redact(text)}: names no database (postgresql://user@host:port/database)")
-        rest = "&".join(f"{k}={v}" for k, v in query.items())
-        conninfo = parts._replace(query=rest, fragment="").geturl()
-        return cls("postgresql", conninfo=conninfo, schema=schema, shown=redact(text))
-
-
-def redact(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", str(url))
+__all__ = ["BEGIN_ROWS", "PgConnection", "Row", "StoreError", "StoreUrl", "columns", "connect", "lock_key", "redact"]
 
 
 def connect(url: StoreUrl) -> Any:
@@ -147,13 +93,17 @@ class PgConnection:
     """A psycopg 3 connection (autocommit; the store's explicit BEGIN/COMMIT make its transactions) that speaks
     the subset of `sqlite3.Connection` the table modules use."""
 
-    def __init__(self, url: StoreUrl):
-        import psycopg  # the `postgres` extra; only a PostgreSQL store needs it
+    def __init__(self, url: StoreUrl, application_name: str = "ida"):
+        try:
+            import psycopg  # the `postgres` extra; only a PostgreSQL store needs it
+        except ImportError:
+            raise StoreError(f"store.url {url.shown}: a PostgreSQL store needs psycopg: pip install "
+                             "'ida-harness[postgres]'") from None
 
         self.url, self._psycopg, self.total_changes = url, psycopg, 0
         try:
             self._conn = psycopg.connect(url.conninfo, autocommit=True, row_factory=_row_factory, connect_timeout=10,
-                                         application_name="ida")
+                                         application_name=application_name)
         except psycopg.Error as err:
             raise StoreError(f"store.url {url.shown}: cannot connect ({_first_line(err)}); check the server, the "
                              "user and PGPASSWORD / the service file") from None
