@@ -19,7 +19,8 @@ from typing import Any
 
 from decomposition import Program, WaveStats
 from ida.amplify.decomposers import AmplifyContext, decomposer_provider
-from ida.amplify.examples import AmplifiedExample, amplify
+from ida.amplify.examples import AmplifiedExample
+from ida.amplify.executors import executor
 from ida.config import AmplifyConfig, RunConfig
 from ida.models.base import Answer, Answerer
 from ida.models.context import check_context_length
@@ -36,6 +37,7 @@ def preflight(config: RunConfig, task: Task) -> None:
     answerer_provider(amp.answerer.kind).check(amp.answerer)
     check_student(config)  # model.pretrained and LoRA targets: each a one-line error before any work
     decomposer_provider(amp.decomposer).check(config, task)
+    executor(amp.executor).check(config)  # ray: installed, and its cluster answers
     _check_lengths(config, task)
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "
@@ -103,9 +105,9 @@ class Amplifier:
 
     def amplify(self, questions: list[Question],
                 on_wave: Callable[[WaveStats], None] | None = None) -> list[AmplifiedExample]:
-        """Amp(H, answerer) on `questions` with this amplifier's answerer, decomposer and depth."""
-        return amplify(self.task, questions, self.answerer, self.cfg, overseer=self.overseer, on_wave=on_wave,
-                       programs=self.programs(questions))
+        """Amp(H, answerer) on `questions` with this amplifier's answerer, decomposer and depth, on the executor
+        `amplify.executor` names (this process, or Ray workers)."""
+        return executor(self.cfg.executor).amplify(self, questions, on_wave)
 
     def take_usage(self) -> dict[str, float] | None:
         """Usage since the last call (and reset it); None when the answerer is the local student."""
