@@ -143,8 +143,9 @@ class PgConnection:
 
 
 def _first_line(err: BaseException) -> str:
+    """libpq's message on one line ("connection to server at ... failed: Connection refused; Is the server ...")."""
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-    return lines[-1] if lines else type(err).__name__
+    return "; ".join(lines).removeprefix("connection failed: ") if lines else type(err).__name__
 
 
 _USER = re.compile(r"""(?<![\w."'])user(?![\w"'])""")  # a reserved word in PostgreSQL: quote it where unqualified
