@@ -133,8 +133,8 @@ class PgConnection:
         self._conn.close()
 
     def _run(self, call: Any, sql: str) -> Any:
-        cur = self._conn.cursor()
         try:
+            cur = self._conn.cursor()
             call(cur)
         except self._psycopg.OperationalError as err:  # the server went away: one line; the phase rolls back
             raise StoreError(f"store {self.url.shown}: the connection failed ({_first_line(err)}); "

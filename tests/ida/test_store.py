@@ -125,3 +125,40 @@ def test_an_unreachable_server_and_a_wrong_user_are_one_line(pg_server, monkeypa
     with pytest.raises(StoreError) as err:
         Store(f"postgresql://nobody@127.0.0.1:{pg_server.port}/ida")
     assert 'role "nobody" does not exist' in str(err.value) and "hunter2" not in str(err.value)
+
+
+def test_an_unversioned_postgres_store_is_upgraded_and_keeps_its_rows(pg_server):
+    from ida.store.schema import VERSION
+
+    url = pg_server.fresh_url()
+    store = Store(url)
+    store.create_run("r", "t", "")
+    store._db.executescript("DROP TABLE schema_version; DROP INDEX review_items_key")  # as an older store
+    store.close()
+    again = Store(url)
+    assert again.run()["id"] == "r"
+    assert again._db.execute("SELECT version FROM schema_version").fetchone()[0] == VERSION
+    assert again._db.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'review_items_key'"
+                             " AND schemaname = current_schema()").fetchone() is not None
+
+
+def test_a_connection_lost_mid_phase_rolls_the_phase_back(pg_server):
+    import psycopg
+
+    from ida.store.db import StoreError
+
+    url = pg_server.fresh_url()
+    store = Store(url)
+    store.create_run("r", "t", "")
+    backend = store._db.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    def server_drops_us(s: Store) -> None:
+        s.event("r", "system", "half_written")
+        with psycopg.connect(pg_server.url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+
+    with pytest.raises(StoreError, match="the connection failed"):
+        store.finish_phase("r", 1, "amplify", {}, examples=[ExampleRow("q", 1, "p", "a")], also=server_drops_us)
+    again = Store(url)
+    assert again.phase_result("r", 1, "amplify") is None and again.examples("r", 1) == []
+    assert [e["kind"] for e in again.events("r")] == ["run_created"]
