@@ -4,6 +4,7 @@ line naming the field at fault. Called once, by `start_run`."""
 from __future__ import annotations
 
 from ida.amplify.decomposers import decomposer_provider
+from ida.amplify.executors import executor
 from ida.config import RunConfig
 from ida.models.context import check_context_length
 from ida.models.registry import answerer_provider
@@ -21,6 +22,7 @@ def preflight(config: RunConfig, task: Task) -> None:
 
         check_targets(student_skeleton(config, model_config), config.distill.lora)
     decomposer_provider(amp.decomposer).check(config, task)
+    executor(amp.executor).check(config)  # ray: installed, and its cluster answers
     _check_lengths(config, task)
     if config.eval.baseline and not any(task.true_answer(q) is not None for q in task.questions("train")):
         raise ValueError("eval.baseline: no train question has a reference answer to train the supervised "

@@ -30,6 +30,7 @@ from ida.results import RESULT_TYPES, PhaseResult, typed_result
 from ida.review.policies import ReviewPolicy
 from ida.runlock import LOCK_FILE, RunLock, holder
 from ida.store import ExampleRow, Store
+from ida.store.open import open_store
 from ida.tasks import Task
 from ida.tasks.lineage import pin_task_data
 
@@ -149,6 +150,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     parts = build_parts(config)  # every plug-in resolved and checked once
     task = parts.task
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
+    store = None if config.store.url is None else open_store(config.store, runs_root, new=True)  # before any write
     run_id = f"{_slug(getattr(task, 'name', '') or config.task.name)}-{time.strftime('%Y%m%d-%H%M%S')}-" \
              f"{secrets.token_hex(2)}"
     root = Path(runs_root)
@@ -162,7 +164,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     except OSError as err:
         raise RunDirError(f"--run-dir {root}: cannot create a run folder there ({err.strerror}); "
                           "pass a writable folder") from None
-    lock = RunLock.acquire(tmp)  # held across the rename: the same file
+    lock = RunLock.acquire(tmp, config.store.url)  # held across the rename: the same file
     try:
         config = pin_task_data(config, tmp)  # a data task's file is copied in, with its sha256 (lineage)
         parts.config = config
@@ -172,7 +174,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
 
         m0 = LocalModel.build(config.model, task.vocabulary(), seed=config.seed)
         save_atomic(m0, paths.checkpoint(0))
-        store = Store(paths.store)
+        store = store or Store(paths.store)
         kill_point("startup:store")
         store.create_run(run_id, config.task.name, dump_config(config))
         store.close()
@@ -184,7 +186,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     lock.path = run_dir / LOCK_FILE
-    run = Run(run_dir, run_id, config, Store(RunPaths(run_dir).store), parts, progress or RunProgress())
+    run = Run(run_dir, run_id, config, open_store(config.store, run_dir), parts, progress or RunProgress())
     run.lock = lock
     return run
 
@@ -212,7 +214,7 @@ def read_run(run_dir: Path) -> RunRecord:
                           f"{run_dir}: is a file, not a run folder")
     paths = RunPaths(run_dir)
     config = load_config(run_file(run_dir, paths.config.name))
-    store = Store(run_file(run_dir, paths.store.name))
+    store = open_store(config.store, run_dir)
     try:
         run_id = store.run()["id"]
     except BaseException:
@@ -238,7 +240,7 @@ def status(record: RunRecord) -> tuple[str, str | None]:
     """The run's status and its reason; a run stored `running` whose writer is gone (nobody holds its lock) is
     `interrupted`."""
     stored = record.store.run(record.id)["status"]
-    if stored == "running" and holder(record.dir) is None:
+    if stored == "running" and holder(record.dir, record.config.store.url) is None:
         return "interrupted", "its writer stopped (killed or crashed) mid-run; `ida resume` continues it"
     return stored, record.store.status_reason(record.id)
 

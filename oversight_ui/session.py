@@ -16,6 +16,7 @@ from ida.config import RunConfig, load_config
 from ida.paths import RunPaths
 from ida.review.queue import ReviewQueue
 from ida.store import Store
+from ida.store.open import open_store
 from ida.review.users import User, Users, default_users_db, read_session_token, session_secret, session_token
 from ida.review.workspace import Limits, Workspaces
 
@@ -31,8 +32,9 @@ def run_dir() -> Path:
     return Path(value)
 
 
-def users_db() -> Path:
-    return Path(os.environ.get("IDA_USERS_DB") or default_users_db(run_dir().parent))
+def users_db() -> Path | str:
+    value = os.environ.get("IDA_USERS_DB")
+    return value if value and "://" in value else Path(value or default_users_db(run_dir().parent))
 
 
 def run_config() -> RunConfig:
@@ -61,7 +63,7 @@ class Stores:
 @contextmanager
 def open_stores() -> Iterator[Stores]:
     """Connections for this rerun only."""
-    run, users = Store(RunPaths(run_dir()).store), Store(users_db())
+    run, users = open_store(run_config().store, run_dir()), Store(users_db())
     try:
         yield Stores(run, Users(users), run.run()["id"])
     finally:

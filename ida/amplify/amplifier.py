@@ -17,7 +17,8 @@ from typing import Any
 
 from decomposition import Program, WaveStats
 from ida.amplify.decomposers import AmplifyContext, decomposer_provider
-from ida.amplify.examples import AmplifiedExample, amplify
+from ida.amplify.examples import AmplifiedExample
+from ida.amplify.executors import executor
 from ida.config import AmplifyConfig
 from ida.models.base import Answer, Answerer
 from ida.models.registry import answerer_provider
@@ -70,9 +71,9 @@ class Amplifier:
 
     def amplify(self, questions: list[Question],
                 on_wave: Callable[[WaveStats], None] | None = None) -> list[AmplifiedExample]:
-        """Amp(H, answerer) on `questions` with this amplifier's answerer, decomposer and depth."""
-        return amplify(self.task, questions, self.answerer, self.cfg, overseer=self.overseer, on_wave=on_wave,
-                       programs=self.programs(questions))
+        """Amp(H, answerer) on `questions` with this amplifier's answerer, decomposer and depth, on the executor
+        `amplify.executor` names (this process, or Ray workers)."""
+        return executor(self.cfg.executor).amplify(self, questions, on_wave)
 
     def take_usage(self) -> dict[str, float] | None:
         """Usage since the last call (and reset it); None when the answerer is the local student."""

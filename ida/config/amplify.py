@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from ida.config.models import AnswererConfig
@@ -25,6 +27,18 @@ class VoteConfig(Section):
     min_agreement: float = Field(0.6, gt=0, le=1, description=(
         "Share of the k samples that must give the majority answer for it to become the target; below, the example "
         "is dropped (counted in the amplify phase's `vote` result)."))
+
+
+class RayConfig(Section):
+    address: str | None = Field(None, description=(
+        "The Ray cluster to use (host:port of its head, ray://host:port, or auto); None: a local Ray runtime on "
+        "127.0.0.1 is started for each amplify phase and stopped after it."))
+    num_workers: int = Field(2, ge=1, le=1024, description=(
+        "Ray actors per amplify phase; each holds the current checkpoint and amplifies a shard of the questions."))
+    resources: dict[str, float] = Field(default_factory=lambda: {"CPU": 1.0}, description=(
+        "Resources each actor asks for, e.g. {CPU: 1} or {CPU: 2, GPU: 1} (one GPU per worker)."))
+    max_restarts: int = Field(2, ge=0, le=100, description=(
+        "How often Ray restarts a worker that died mid-phase (its shard is then retried: max_task_retries too)."))
 
 
 class AmplifyConfig(Section):
@@ -59,6 +73,13 @@ class AmplifyConfig(Section):
         "sums) get H's answer, the rest the answerer's; gives self-improvement the same base knowledge as IDA's H. "
         "False: the answerer answers every question."))
 
+    executor: Literal["local", "ray"] = Field("local", description=(
+        "Where an amplify phase's graphs run: local (this process, default) or ray (the questions sharded over "
+        "Ray actors, each with the current checkpoint; the examples come back to this process, which alone "
+        "writes the store, in the phase's one transaction). ray needs the ray extra, answerer.kind local, "
+        "decomposer task or direct, and no vote."))
+    ray: RayConfig = Field(default_factory=RayConfig, description="executor=ray: the cluster and the workers.")
+
     @model_validator(mode="after")
     def _llm_plans_need_an_llm(self) -> AmplifyConfig:
         if self.decomposer == "llm" and self.answerer.kind in ("local", "vllm"):
@@ -68,4 +89,8 @@ class AmplifyConfig(Section):
             raise ValueError("vote: needs answerer.kind local (the student samples the answers voted on)")
         if self.leaves_by_h and (self.decomposer != "direct" or self.answerer.kind != "local"):
             raise ValueError("leaves_by_h: only used with decomposer=direct and answerer.kind local")
+        if self.executor == "ray" and (self.answerer.kind != "local" or self.decomposer not in ("task", "direct")
+                                       or self.vote is not None):
+            raise ValueError("executor: ray runs the local student with decomposer task or direct and no vote; "
+                             "set executor=local for this config")
         return self

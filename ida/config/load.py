@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from ida.config.run import RunConfig
+from ida.config.store import redact
 from ida.errors import IDAError
 
 
@@ -50,8 +51,9 @@ def validate(data: dict[str, Any]) -> RunConfig:
     try:
         return RunConfig.model_validate(data)
     except ValidationError as err:
-        # One line however many fields are bad (the CLI prints exactly one line per error).
-        raise ConfigError("; ".join(f"{_where(e)} (got {_short(e.get('input'))})" for e in err.errors())) from None
+        # One line however many fields are bad (the CLI prints exactly one line per error); no password in it.
+        raise ConfigError("; ".join(f"{_where(e)} (got {redact(_short(e.get('input')))})" for e in err.errors())) \
+            from None
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -12,6 +12,7 @@ from ida.config.models import ModelConfig
 from ida.config.review import ReviewConfig
 from ida.config.safety import SafetyConfig
 from ida.config.section import MAX_SEED, Section
+from ida.config.store import StoreConfig
 
 
 class TaskConfig(Section):
@@ -68,6 +69,8 @@ class RunConfig(Section):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Outputs beside the store.")
     cycle: CycleConfig = Field(default_factory=CycleConfig, description=(
         "What a cycle does when a phase produces nothing usable."))
+    store: StoreConfig = Field(default_factory=StoreConfig, description=(
+        "Where the run's tables live: the run dir's SQLite file (default) or a PostgreSQL database."))
     safety: SafetyConfig = Field(default_factory=SafetyConfig, description=(
         "Tripwire thresholds and monitor sets; fixed at run start (resume refuses a change)."))
     seed: int = Field(0, ge=0, le=MAX_SEED, description=(

@@ -1,4 +1,5 @@
-"""`Store`: one SQLite file (WAL) per run dir that owns every table — runs, phases, examples with their graphs,
+"""`Store`: one SQLite file (WAL) per run dir, or a PostgreSQL database or schema (`store.url`, through the thin
+adapter `ida.store.db`), that owns every table — runs, phases, examples with their graphs,
 metrics, the append-only event log, alerts and sign-offs, the review queue (items, leases, verdicts), the
 human-as-H workspaces and the oversight app's accounts. Nothing else touches its connection. Cheap to open: give
 each thread its own."""
@@ -12,7 +13,7 @@ from ida.store.workspaces import WorkspaceError, WorkspaceTables
 
 
 class Store(ReviewTables, WorkspaceTables, AccountTables, SafetyTables, RunTables):
-    """A connection to a run's (or the accounts') SQLite file; see the package docstring."""
+    """A connection to a run's (or the accounts') store: a SQLite file or a store URL; see the package docstring."""
 
 
 __all__ = ["Account", "AccountTaken", "ExampleRow", "Lease", "LeaseError", "NothingToSignOff", "Store", "Workspace",

@@ -44,7 +44,7 @@ class AccountTables(RunTables):
     def login_failures(self, account: str, client: str, since: float) -> tuple[int, int, float | None]:
         """(failures of `account`, failures from `client`, the latest of them) since `since`."""
         row = self._db.execute(
-            "SELECT coalesce(sum(account = ?), 0), coalesce(sum(client = ?), 0),"
+            "SELECT count(CASE WHEN account = ? THEN 1 END), count(CASE WHEN client = ? THEN 1 END),"
             " max(CASE WHEN account = ? OR client = ? THEN ts END) FROM login_failures WHERE ts >= ?",
             (account, client, account, client, since)).fetchone()
         return int(row[0]), int(row[1]), row[2]

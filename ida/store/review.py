@@ -1,6 +1,7 @@
 """The review tables of the store: items (a node or a whole example of a cycle), leases and verdicts.
 
-Every change happens in a `BEGIN IMMEDIATE` transaction, so a claim is atomic across processes: an item has at
+Every change happens in a `BEGIN IMMEDIATE` transaction, so a claim is atomic across processes (on PostgreSQL a
+claim instead locks the item it takes, `FOR UPDATE SKIP LOCKED`, so claims run side by side): an item has at
 most one live lease (`review_items.lease_id`), and an expired lease returns its item to the queue at the next
 claim. `now` is read from the caller's clock once the write lock is held, so lease times follow commit order.
 The rules (what may be claimed, verdict validation) live in `ida.review.queue.ReviewQueue`.
@@ -12,6 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from ida.store.db import lock_key
 from ida.store.rows import Lease
 from ida.store.runs import RunTables
 
@@ -56,7 +58,8 @@ class ReviewTables(RunTables):
     def review_claim(self, user: str, clock: Clock, lease_seconds: float) -> Lease | None:
         """The user's live lease, else a new lease on the next open item (newest cycle first) that this user has
         not judged yet; None when there is none."""
-        with self._transaction() as db:
+        with self._transaction(rows_locked=True) as db:
+            lock_key(db, "lease:" + user)  # one claim per user at a time
             now = clock()
             self._expire(now)
             held = self._live(user)
@@ -65,10 +68,11 @@ class ReviewTables(RunTables):
             item = db.execute(
                 "SELECT id, run_id FROM review_items i WHERE lease_id IS NULL AND done < copies AND NOT EXISTS"
                 " (SELECT 1 FROM verdicts v WHERE v.item_id = i.id AND v.user = ?)"
-                " ORDER BY cycle DESC, priority, id LIMIT 1",
+                " ORDER BY cycle DESC, priority, id LIMIT 1" + self._skip_locked,
                 (user,)).fetchone()
             if item is None:
                 return None
+            now = clock()  # again, now that the item is ours: on PostgreSQL its last release may have just committed
             lease_id = db.execute("INSERT INTO leases (item_id, user, claimed, expires) VALUES (?, ?, ?, ?)",
                                   (item["id"], user, now, now + lease_seconds)).lastrowid
             db.execute("UPDATE review_items SET lease_id = ? WHERE id = ?", (lease_id, item["id"]))
@@ -210,7 +214,8 @@ class ReviewTables(RunTables):
         return _lease(row)
 
     def _expire(self, now: float) -> int:
-        rows = self._db.execute(_LEASES + " WHERE l.ended IS NULL AND l.expires <= ?", (now,)).fetchall()
+        rows = self._db.execute(_LEASES + " WHERE l.ended IS NULL AND l.expires <= ?"
+                                + self._skip_locked.replace("UPDATE", "UPDATE OF l"), (now,)).fetchall()
         for row in rows:
             self._end(_lease(row), now, "expire")
         return len(rows)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from ida.errors import RunDirError, disk_full
 from ida.faults import kill_point
+from ida.store.db import BEGIN_ROWS, StoreError, StoreUrl, connect
 from ida.store.rows import ExampleRow
 from ida.store.schema import migrate
 
@@ -41,28 +42,40 @@ class RunTables:
     """The connection and the run tables; `Store` adds the review, accounts and safety tables."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.read_only = self.path.exists() and not writable(self.path)
+        """`path`: a SQLite file, or a store URL (`sqlite:///...`, `postgresql://...`; see `ida.store.db`)."""
+        self.url = StoreUrl.parse(path)
+        self.path = self.url.path or Path(self.url.shown)  # what messages name
+        self.dialect = self.url.dialect
+        self._skip_locked = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
+        self.read_only = self.url.path is not None and self.path.exists() and not writable(self.path)
         try:
+            self._db = _connect_read_only(self.path) if self.read_only else connect(self.url)
             if self.read_only:
-                self._db = _connect_read_only(self.path)
-            else:
-                self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA busy_timeout=30000")
-                migrate(self._db)
-            self._db.row_factory = sqlite3.Row
-        except sqlite3.DatabaseError as err:  # empty is fine (a new store); truncated or overwritten is not
+                self._db.row_factory = sqlite3.Row
+        except sqlite3.DatabaseError as err:
             raise RunDirError(disk_full(err) or f"{self.path}: not a usable IDA store ({err}); restore it from a "
                               "copy or start a new run") from None
+        if self.read_only:
+            return  # reading needs no write: no migration on an archived run
+        try:
+            migrate(self._db, str(self.path))
+        except sqlite3.DatabaseError as err:  # empty is fine (a new store); truncated or overwritten is not
+            self._db.close()
+            raise RunDirError(disk_full(err) or f"{self.path}: not a usable IDA store ({err}); restore it from a "
+                              "copy or start a new run") from None
+        except StoreError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT: everything inside lands together or not at all."""
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, rows_locked: bool = False) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: everything inside lands together or not at all. `rows_locked`: on
+        PostgreSQL the transaction locks the rows it changes itself (`SKIP LOCKED`) instead of excluding every
+        other writer (on SQLite there is no difference)."""
+        self._db.execute(BEGIN_ROWS if rows_locked else "BEGIN IMMEDIATE")
         try:
             yield self._db
         except BaseException:
@@ -121,11 +134,13 @@ class RunTables:
             if also is not None:
                 also(self)
             for name, values in (metrics or {}).items():
-                db.executemany("INSERT OR REPLACE INTO metrics VALUES (?, ?, ?, ?, ?)",
+                db.executemany("INSERT INTO metrics VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, cycle, name, key)"
+                               " DO UPDATE SET value = excluded.value",
                                [(run_id, cycle, name, str(k), float(v)) for k, v in values.items()])
             for e in examples or []:
                 self._upsert_example(run_id, cycle, e)
-            db.execute("INSERT OR REPLACE INTO phases VALUES (?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO phases VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, cycle, phase)"
+                       " DO UPDATE SET result = excluded.result, finished = excluded.finished",
                        (run_id, cycle, phase, json.dumps(result), time.time()))
             self.event(run_id, "system", "phase_done", {"cycle": cycle, "phase": phase})
             kill_point(f"commit:{cycle}:{phase}")

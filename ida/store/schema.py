@@ -2,9 +2,18 @@
 its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts), the human-as-H workspaces
 (workspaces, their steps) and the app's accounts (users, failed logins).
 Every statement is `IF NOT EXISTS`, so opening an older store adds the tables it lacks; `COLUMNS` are added to
-older tables by `migrate` (then `INDEXES`, which may use them)."""
+older tables by `migrate` (then `INDEXES`, which may use them), then the `MIGRATIONS` the store has not had yet.
+The same text makes a SQLite file and a PostgreSQL schema (`ida.store.db` translates the SQLite-only parts).
 
-import sqlite3
+`VERSION` is stored in `schema_version`: bump it with every change here (a table, a column, an index or a
+migration), so a store written by newer code is refused by older code (`StoreError`, one line) instead of being
+half-understood."""
+
+from typing import Any
+
+from ida.store.db import PgConnection, StoreError, columns
+
+VERSION = 2  # 1: the stores before versioning (no schema_version table); 2: schema_version itself
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,15 +85,48 @@ CREATE UNIQUE INDEX IF NOT EXISTS review_items_key ON review_items (run_id, cycl
 """
 
 
-def migrate(db: sqlite3.Connection) -> None:
-    """Create missing tables, add missing `COLUMNS` to older tables, then the indexes."""
+# Changes that are not additive (a rename, a data move), each run once, in order, on a store below its version:
+# (version it brings the store to, SQL script).
+MIGRATIONS: tuple[tuple[int, str], ...] = ()
+
+
+def migrate(db: Any, where: str = "the store") -> None:
+    """Refuse a store newer than this code; else create missing tables, add missing `COLUMNS` to older tables,
+    the indexes, then the `MIGRATIONS` it lacks, and record `VERSION`. On PostgreSQL all of it is one transaction
+    under an advisory lock, so processes opening one database at once do not race."""
+    pg = isinstance(db, PgConnection)
+    if pg:
+        db.executescript("BEGIN; SELECT pg_advisory_xact_lock(21, hashtext(current_schema()))")
+    try:
+        db.executescript("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+        stored = row[0] if row and row[0] is not None else 1
+        if stored > VERSION:
+            raise StoreError(f"{where}: its schema is version {stored}, newer than this code's {VERSION}; "
+                             "upgrade ida-harness to open it")
+        if stored < VERSION or not pg:
+            _upgrade(db, stored)
+    except BaseException:
+        if pg:
+            db.executescript("ROLLBACK")
+        raise
+    if pg:
+        db.executescript("COMMIT")
+
+
+def _upgrade(db: Any, stored: int) -> None:
     db.executescript(SCHEMA)
     for table, column, declaration in COLUMNS:
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
+        if column not in columns(db, table):
             try:
-                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
-            except sqlite3.OperationalError as err:  # another process added it first
+                db.executescript(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            except Exception as err:  # SQLite: another process added it first (PostgreSQL holds a lock)
                 if "duplicate column" not in str(err):
                     raise
     db.executescript(INDEXES)
+    for version, script in MIGRATIONS:
+        if version > stored:
+            db.executescript(script)
+    if stored < VERSION:
+        db.execute("DELETE FROM schema_version")
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (VERSION,))

@@ -1,5 +1,5 @@
-"""20 processes claim 1000 review items from one SQLite store at once: every item is judged exactly once, no
-item is ever leased to two overseers, no claim fails."""
+"""20 processes claim 1000 review items from one SQLite store at once (8 from one PostgreSQL database): every item
+is judged exactly once, no item is ever leased to two overseers, no claim fails."""
 
 from __future__ import annotations
 
@@ -43,15 +43,16 @@ WORKER = textwrap.dedent("""
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_twenty_processes_claim_a_thousand_items_without_a_double_lease(tmp_path):
-    db = tmp_path / "ida.sqlite"
+@pytest.mark.parametrize("store_url, processes", [("sqlite", 20), ("postgresql", 8)], indirect=["store_url"])
+def test_many_processes_claim_a_thousand_items_without_a_double_lease(tmp_path, store_url, processes):
+    db = store_url
     store = Store(db)
     store.create_run("r", "permutation", "{}")
     ReviewQueue(store).enqueue("r", 1, [(f"q{i}", 0) for i in range(1000)])
     go = tmp_path / "go"
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(db), f"overseer{i}", str(go)],
-                                stdout=subprocess.PIPE, text=True, env=env) for i in range(20)]
+                                stdout=subprocess.PIPE, text=True, env=env) for i in range(processes)]
     for w in workers:
         assert w.stdout.readline().strip() == "ready"
     start = time.perf_counter()
@@ -71,4 +72,4 @@ def test_twenty_processes_claim_a_thousand_items_without_a_double_lease(tmp_path
     assert all(len(s) == 1 for s in spans.values())  # never leased twice
     assert len(store.review_verdicts()) == 1000
     store.close()
-    print(f"20 processes, 1000 claims + verdicts: {seconds:.1f} s")
+    print(f"{processes} processes on {store.dialect}, 1000 claims + verdicts: {seconds:.1f} s")

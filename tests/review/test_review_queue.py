@@ -1,4 +1,5 @@
-"""The review queue in a real SQLite file: atomic leases under 20 threads, expiry, release, verdict rules."""
+"""The review queue in a real SQLite file and a real PostgreSQL database: atomic leases under 20 threads,
+expiry, release, verdict rules."""
 
 import random
 import threading
@@ -9,8 +10,8 @@ from ida.review.queue import WHOLE_EXAMPLE, LeaseError, ReviewQueue
 from ida.store import Store
 
 
-def make_store(tmp_path) -> Store:
-    store = Store(tmp_path / "ida.sqlite")
+def make_store(store_url) -> Store:
+    store = Store(store_url)
     store.create_run("r", "permutation", "{}")
     return store
 
@@ -23,8 +24,8 @@ class Clock:
         return self.now
 
 
-def test_twenty_threads_over_1000_items_never_share_an_item_and_lose_no_verdict(tmp_path):
-    store = make_store(tmp_path)
+def test_twenty_threads_over_1000_items_never_share_an_item_and_lose_no_verdict(store_url):
+    store = make_store(store_url)
     queue = ReviewQueue(store)
     assert queue.enqueue("r", 1, [(f"q{i}", WHOLE_EXAMPLE) for i in range(1000)], overlap=0.2, seed=3) == 1000
     copies = {i["id"]: i["copies"] for i in queue.items()}
@@ -36,7 +37,7 @@ def test_twenty_threads_over_1000_items_never_share_an_item_and_lose_no_verdict(
 
     def overseer(n: int) -> None:
         me, rng = f"u{n}", random.Random(n)
-        q = ReviewQueue(Store(tmp_path / "ida.sqlite"))
+        q = ReviewQueue(Store(store_url))
         while (lease := q.claim(me)) is not None:
             with lock:
                 if lease.item_id in held:
@@ -79,9 +80,9 @@ def test_twenty_threads_over_1000_items_never_share_an_item_and_lose_no_verdict(
     assert kinds.count("verdict") == 1200 and kinds.count("claim") == len(queue.leases())
 
 
-def test_an_expired_lease_returns_the_item_and_refuses_the_late_verdict(tmp_path):
+def test_an_expired_lease_returns_the_item_and_refuses_the_late_verdict(store_url):
     clock = Clock()
-    queue = ReviewQueue(make_store(tmp_path), lease_minutes=5, clock=clock)
+    queue = ReviewQueue(make_store(store_url), lease_minutes=5, clock=clock)
     queue.enqueue("r", 1, [("q0", WHOLE_EXAMPLE)])
     alice = queue.claim("alice")
     assert alice.expires - alice.claimed == 300 and queue.claim("bob") is None  # held: nothing for bob
@@ -98,9 +99,9 @@ def test_an_expired_lease_returns_the_item_and_refuses_the_late_verdict(tmp_path
     assert expire["payload"]["seconds"] == 300
 
 
-def test_release_and_verdict_rules(tmp_path):
+def test_release_and_verdict_rules(store_url):
     clock = Clock()
-    queue = ReviewQueue(make_store(tmp_path), clock=clock)
+    queue = ReviewQueue(make_store(store_url), clock=clock)
     assert queue.enqueue("r", 1, [("q0", WHOLE_EXAMPLE), ("q1", 2)], overlap=1.0) == 2
     assert queue.enqueue("r", 1, [("q0", WHOLE_EXAMPLE), ("q1", 2)], overlap=0.0) == 0  # idempotent
     lease = queue.claim("alice")
