@@ -12,13 +12,15 @@ from rich.table import Table
 from ida.atomic import atomic_path
 from ida.evaluate import frontier_record
 from ida.reporting.format import pct
+from ida.reporting.oversight import oversight_section
 from ida.run import BASELINE_CYCLE, build_task, read_run
 from ida.run import status as run_status
 
 
 def build_report(run_dir: Path) -> dict[str, Any]:
     """The report's JSON contract: run_id, task, status (running, paused, finished, failed, interrupted), reason
-    (one line, or None), cycles[], baseline (None if not trained yet)."""
+    (one line, or None), cycles[], baseline (None if not trained yet), oversight[] (per reviewed cycle: targets
+    by provenance and difficulty, disputes and kappa; `ida.reporting.oversight`)."""
     run = read_run(run_dir)
     try:
         info = run.store.run(run.id)
@@ -27,6 +29,8 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         phases: dict[int, dict[str, dict]] = {}
         for p in run.store.phases(run.id):
             phases.setdefault(p["cycle"], {})[p["phase"]] = p["result"]
+        reviewed = sorted(c for c, done in phases.items() if "review" in done)
+        oversight = oversight_section(run.store, run.id, reviewed, run.config.review.disputes)
     finally:
         run.store.close()
     cycles: list[dict[str, Any]] = []
@@ -49,7 +53,7 @@ def build_report(run_dir: Path) -> dict[str, Any]:
         "supervised": metrics.get(BASELINE_CYCLE, {}).get("supervised", {}),
         "train_steps": baseline_phase["train_steps"]}
     return {"run_id": run.id, "task": info["task"], "status": status, "reason": reason, "cycles": cycles,
-            "baseline": baseline}
+            "baseline": baseline, "oversight": oversight}
 
 
 def _trained_max(config: Any) -> int | None:

@@ -10,7 +10,7 @@ from decomposition.graph import SubquestionGraph
 from ida.config import dump_config, load_config
 from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
 from ida.store import ExampleRow, Store
-from ida.review.users import Users
+from ida.accounts.users import Users
 from ida.tasks import Question
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password-1", "root": "root-password"}
@@ -105,3 +105,14 @@ def make_workspace_run(root: Path, questions: int = 1) -> Path:
         Users(users).add(name, "overseer", PASSWORDS[name])
     users.close()
     return run_dir
+
+
+def logged_in(name: str, role: str) -> dict:
+    """The app's session state for `name` with a live server-side session (IDA_USERS_DB names the store)."""
+    import os
+
+    from ida.accounts import Sessions, User
+    from ida.store import Store
+
+    sid = Sessions(Store(os.environ["IDA_USERS_DB"])).open(User(name, role), "test", "password")  # type: ignore
+    return {"name": name, "role": role, "method": "password", "sid": sid}

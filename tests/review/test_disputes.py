@@ -8,6 +8,7 @@ import pytest
 
 from ida.config import load_config
 from ida.progress import RunProgress
+from ida.reporting.oversight import oversight_rows, oversight_section
 from ida.review.disputes import cohen_kappa, disputes
 from ida.review.human import human_review
 from ida.review.policies import ReviewRequest
@@ -69,6 +70,9 @@ def test_a_dispute_is_held_until_an_admin_decides(tmp_path):
     assert "adjudicated by root" in decided.comment
     assert record["disputes"]["adjudicated"] == 1 and record["disputes"]["decisions"] == {"accept": 1}
     assert any(e["kind"] == "adjudicate" and e["actor"] == "root" for e in store.events("r"))
+    [section] = oversight_section(store, "r", [1], "hold")  # the report's view of the same cycle
+    assert section["disputes"]["disputes"] == section["disputes"]["adjudicated"] == 1
+    assert oversight_rows([section])[0][4:7] == [1, 0, "1 (accept 1)"]
 
 
 def test_strictest_and_majority_settle_by_rule_and_kappa_measures_agreement(tmp_path):

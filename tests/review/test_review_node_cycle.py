@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from ida.reporting import build_report
+
 from ida.config import load_config
 from ida.cycle import execute
 from ida.progress import RunProgress
@@ -34,3 +36,6 @@ def test_a_cycle_reviews_nodes_and_trains_on_recomposed_targets(tmp_path):
     assert all(rows[q].target_provenance == "propagated" for q in changed)
     assert all(d["provenance"] in ("verified", "propagated", "model") for d in dataset)
     assert sum(result["provenance"].values()) == len(dataset) and result["provenance"]["propagated"] > 0
+    [oversight] = build_report(run.dir)["oversight"]  # the report counts targets per provenance and difficulty
+    assert oversight["index"] == 1 and oversight["provenance"] == result["provenance"]
+    assert sum(oversight["provenance_by_difficulty"]["propagated"].values()) == result["provenance"]["propagated"]
