@@ -9,6 +9,7 @@ import time
 
 import streamlit as st
 
+from ida.review.preview import target_preview
 from ida.review.queue import Lease, LeaseError, ReviewQueue
 from ida.review.view import ItemView, lease_view
 from oversight_ui.graph_dot import legend_html, node_rows, to_dot
@@ -143,9 +144,15 @@ def verdict_form(queue: ReviewQueue, lease: Lease, user: str, answer: str | None
     if verdict == "edit" and " ".join(edited.split()) == " ".join((answer or "").split()):
         field_error.error("Change the answer before Edit, or Accept it as it is.")
         return
+    target = " ".join(edited.split()) if verdict == "edit" else None
+    if verdict == "edit" and (error := task().validate_answer(target or "")):
+        field_error.error(f"Not saved: {error}")
+        return
+    if needs_preview(queue, lease, verdict, target):
+        return
     try:
-        queue.submit(lease.id, user, verdict, target=edited if verdict == "edit" else None, comment=comment,
-                     validate=task().validate_answer, reclaim=True)
+        queue.submit(lease.id, user, verdict, target=target, comment=comment, validate=task().validate_answer,
+                     reclaim=True)
     except LeaseError as err:
         field_error.error(f"Not saved: {err}. Your text is kept here; Release to move on.")
         return
@@ -157,6 +164,27 @@ def verdict_form(queue: ReviewQueue, lease: Lease, user: str, answer: str | None
     if st.session_state.get("ida_auto_claim", True) and (nxt := queue.claim(user)) is not None:
         st.session_state[SHOWN] = nxt.id
     st.rerun()
+
+
+def needs_preview(queue: ReviewQueue, lease: Lease, verdict: str, target: str | None) -> bool:
+    """`review.propagate: preview`: the first Edit or Reject of a node shows the training targets it will create
+    or change (recomputed by the task's program) and saves nothing; pressing it again unchanged saves it."""
+    if lease.key is None or verdict == "accept" or run_config().review.propagate != "preview":
+        return False
+    key = f"ida_preview-{lease.id}"
+    if st.session_state.get(key) == [verdict, target]:
+        return False
+    st.session_state[key] = [verdict, target]
+    rows = target_preview(queue.store, task(), lease, target)
+    changed = [r for r in rows if r.changed]
+    with st.container(border=True, key=f"preview-{lease.id}"):
+        st.warning(f"Not saved yet: this {verdict} changes {len(changed)} training answer"
+                   f"{'' if len(changed) == 1 else 's'} (of {len(rows)} that use this subanswer). Check them, "
+                   f"then press {verdict.capitalize()} again to save.")
+        st.dataframe([{"question": r.question, "target now": r.now or "-",
+                       "target after": r.then if r.then is not None else (r.note or "dropped")} for r in rows],
+                     hide_index=True, width="stretch")
+    return True
 
 
 def status(s: Stores, queue: ReviewQueue) -> str:

@@ -58,3 +58,35 @@ def test_the_store_keeps_each_examples_target_provenance(tmp_path):
     assert again[first.question_id].target_provenance == "verified"
     assert (again[second.question_id].verdict, again[second.question_id].target_provenance) == ("propagated",
                                                                                                 "propagated")
+
+
+def test_a_node_edit_previews_the_targets_it_will_change_recomputed_by_the_program(tmp_path):
+    from ida.review.human import human_review
+    from ida.review.preview import target_preview
+    from ida.review.queue import ReviewQueue
+
+    task, rows, questions = make_cycle()
+    store = Store(tmp_path / "ida.sqlite")
+    store.create_run("r", "permutation", "{}")
+    store.finish_phase("r", 1, "amplify", {}, examples=rows)
+    rows = store.examples("r", 1)
+    cfg = review_cfg("review.policy=human", "review.unit=node", "review.wait=false", "review.sampling=uncertainty")
+    human_review(make_request(rows, questions, task, store=store), cfg)
+    assert cfg.propagate == "preview"
+    queue = ReviewQueue(store)
+    lease = queue.claim("alice")
+    users = set(_users(rows, lease.key))
+    sub = next(q for q in questions.values() if q.prompt == json_prompt(lease.key))
+    edit = target_preview(store, task, lease, task.true_answer(sub))
+    assert {p.question_id for p in edit} == users
+    assert all(p.then == task.true_answer(questions[p.question_id]) for p in edit)  # the program's recomputation
+    assert any(p.changed for p in edit) and all(p.question for p in edit)
+    reject = target_preview(store, task, lease, None)
+    assert {p.question_id for p in reject} == users and all(p.then is None for p in reject)
+    assert store.review_verdicts() == []  # a preview saves nothing
+
+
+def json_prompt(key):
+    import json
+
+    return json.loads(key)[1]
