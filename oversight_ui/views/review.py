@@ -102,9 +102,13 @@ def evidence(view: ItemView, lease_id: int, in_context: bool) -> None:
     used = set(view.evidence)
     others = [f for f in view.facts if f not in used]
     if view.evidence:
-        st.code("\n".join(view.evidence), language=None)
+        st.code("\n".join(view.steps or view.evidence), language=None)
+        if view.legend:
+            st.caption(f"{len(view.steps)} steps · {view.legend}")
     else:
         st.caption("No facts to show for this item.")
+    if view.guidelines:
+        st.caption(f"How to judge: {view.guidelines}")
     if not others:
         return
     where = "in the question's context" if in_context else "of the world the model learnt"
