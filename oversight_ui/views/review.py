@@ -17,22 +17,30 @@ from oversight_ui.labels import item, overseer
 from oversight_ui.session import Stores, open_stores, require_user, run_config, task
 
 SHORTCUTS = {"accept": "A", "edit": "E", "reject": "X"}
-# While typing in the verdict form: Esc leaves the field (so A / E / X work again), Ctrl+Enter presses Edit.
-# Our own fixed script, in a same-origin component frame, listening on the page once.
+# While typing in the verdict form: Esc leaves the field (so A / E / X work again), Ctrl+Enter presses Edit. Our
+# own fixed script, in a same-origin component frame. The frame is made anew for every item (its text names the
+# lease), and a listener dies with the frame that added it: so each frame replaces the previous listener (a guard
+# flag kept the dead one after "N" claimed the next item, and the keys stopped working), and scrolls the page to
+# the top, so that a new item opens at its question.
 KEYS_JS = """<script>
+/* lease LEASE_ID */
 const doc = window.parent.document;
-if (!doc.__idaKeys) {
-  doc.__idaKeys = true;
-  doc.addEventListener("keydown", (e) => {
-    const el = doc.activeElement;
-    if (!el || el.tagName !== "INPUT") return;
-    if (e.key === "Escape") { el.blur(); e.preventDefault(); return; }
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      const form = el.closest("[data-testid='stForm']");
-      const edit = form && [...form.querySelectorAll("button")].find(b => b.innerText.trim().startsWith("Edit"));
-      if (edit) { e.preventDefault(); e.stopPropagation(); el.blur(); setTimeout(() => edit.click(), 50); }
-    }
-  }, true);
+if (doc.__idaKeys) doc.removeEventListener("keydown", doc.__idaKeys, true);
+doc.__idaKeys = (e) => {
+  const el = doc.activeElement;
+  if (!el || el.tagName !== "INPUT") return;
+  if (e.key === "Escape") { el.blur(); e.preventDefault(); return; }
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+    const form = el.closest("[data-testid='stForm']");
+    const edit = form && [...form.querySelectorAll("button")].find(b => b.innerText.trim().startsWith("Edit"));
+    if (edit) { e.preventDefault(); e.stopPropagation(); el.blur(); setTimeout(() => edit.click(), 50); }
+  }
+};
+doc.addEventListener("keydown", doc.__idaKeys, true);
+if (doc.__idaLease !== "LEASE_ID") {
+  doc.__idaLease = "LEASE_ID";
+  for (const el of [doc.querySelector("[data-testid='stMain']"), doc.scrollingElement]) if (el) el.scrollTop = 0;
+  window.parent.scrollTo(0, 0);
 }
 </script>"""
 MAX_FACTS = 200  # facts listed at once in the search (a world can have thousands)
@@ -191,6 +199,14 @@ def needs_preview(queue: ReviewQueue, lease: Lease, verdict: str, target: str | 
     return True
 
 
+def only_nodes_why(s: Stores, queue: ReviewQueue, cycle: int) -> str:
+    """review.unit both, and the cycle queued subquestions only: say why (no whole answer could be reviewed)."""
+    if run_config().review.unit != "both" or any(i["key"] is None for i in queue.items(cycle=cycle)):
+        return ""
+    return (f" (only subquestions this cycle: none of cycle {cycle}'s whole answers is reviewable: each was H's own"
+            " or failed, which is usual while the model is untrained; its subanswers are)")
+
+
 def status(s: Stores, queue: ReviewQueue) -> str:
     """Where the run stands, in an overseer's words."""
     run = s.run.run(s.run_id)
@@ -201,7 +217,7 @@ def status(s: Stores, queue: ReviewQueue) -> str:
         return "No items yet: the run's first items are coming (this page refreshes itself)."
     cycle = cycles[-1]
     done, wanted = queue.progress(s.run_id, cycle)
-    line = f"{done} of {wanted} verdicts given in cycle {cycle}"
+    line = f"{done} of {wanted} verdicts given in cycle {cycle}" + only_nodes_why(s, queue, cycle)
     review_open = s.run.phase_result(s.run_id, cycle, "review") is None
     if done < wanted and review_open and run_config().review.wait:
         return line + ": the run is waiting on you."
@@ -276,7 +292,8 @@ def main() -> None:
         with st.sidebar:  # beside the item, not above it: the item keeps the height of the window
             countdown(lease.expires, queue.lease_seconds)
         show_item(queue, lease, user.name)
-        st.iframe(KEYS_JS, height=1)  # our fixed script (never model text): it needs the page, so an iframe
+        # our fixed script (never model text, only the lease id): it needs the page, so an iframe
+        st.iframe(KEYS_JS.replace("LEASE_ID", str(int(lease.id))), height=1)
 
 
 main()
