@@ -291,9 +291,10 @@ def main() -> None:
             return
         with st.sidebar:  # beside the item, not above it: the item keeps the height of the window
             countdown(lease.expires, queue.lease_seconds)
-        show_item(queue, lease, user.name)
-        # our fixed script (never model text, only the lease id): it needs the page, so an iframe
+        # our fixed script (never model text, only the lease id): it needs the page, so an iframe; above the item,
+        # in view, since Chromium loads an iframe below the fold only when scrolled to (the keys then waited)
         st.iframe(KEYS_JS.replace("LEASE_ID", str(int(lease.id))), height=1)
+        show_item(queue, lease, user.name)
 
 
 main()

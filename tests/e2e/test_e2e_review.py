@@ -130,14 +130,17 @@ def test_overseer_cannot_open_admin_pages(review_app, browser):
     logged_in(page, url, "alice")
     assert page.get_by_role("link", name="Cycles").count() == 0
     assert page.get_by_role("link", name="Reviewers & audit log").count() == 0
-    for path in ("admin", "cycles"):  # straight to an admin page's address: the login, then not that page
-        login(page, url, "alice", PASSWORDS["alice"], path=path)
-        page.get_by_role("heading", name="Review queue").wait_for(timeout=TIMEOUT)
-        assert page.get_by_role("heading", name="Reviewers & audit log").count() == 0
-        assert page.get_by_role("heading", name="Capability per cycle").count() == 0
-    admin = browser.new_page()
+    for path in ("admin", "cycles"):  # straight to an admin page's address: the login, then "admins only"
+        context = browser.new_context()
+        other = context.new_page()
+        login(other, url, "alice", PASSWORDS["alice"], path=path)
+        other.get_by_role("heading", name="Admins only").wait_for(timeout=TIMEOUT)
+        assert other.get_by_role("heading", name="Reviewers & audit log").count() == 0
+        assert other.get_by_role("heading", name="Capability per cycle").count() == 0
+        context.close()
+    admin = browser.new_context().new_page()
     login(admin, url, "root", PASSWORDS["root"], path="admin")  # the same address works for an admin
     admin.get_by_role("heading", name="Audit log", exact=True).wait_for(timeout=TIMEOUT)
     assert admin.get_by_role("link", name="Cycles").count() == 1
     page.close()
-    admin.close()
+    admin.context.close()
