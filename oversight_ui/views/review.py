@@ -291,9 +291,11 @@ def main() -> None:
             return
         with st.sidebar:  # beside the item, not above it: the item keeps the height of the window
             countdown(lease.expires, queue.lease_seconds)
-        # our fixed script (never model text, only the lease id): it needs the page, so an iframe; above the item,
-        # in view, since Chromium loads an iframe below the fold only when scrolled to (the keys then waited)
-        st.iframe(KEYS_JS.replace("LEASE_ID", str(int(lease.id))), height=1)
+        # our fixed script (never model text, only the lease id): it needs the page, so an iframe; in the sidebar,
+        # in view (Chromium loads an iframe below the fold only when scrolled to, and the keys then waited) and
+        # out of the item's height
+        with st.sidebar:
+            st.iframe(KEYS_JS.replace("LEASE_ID", str(int(lease.id))), height=1)
         show_item(queue, lease, user.name)
 
 

@@ -141,6 +141,6 @@ def test_overseer_cannot_open_admin_pages(review_app, browser):
     admin = browser.new_context().new_page()
     login(admin, url, "root", PASSWORDS["root"], path="admin")  # the same address works for an admin
     admin.get_by_role("heading", name="Audit log", exact=True).wait_for(timeout=TIMEOUT)
-    assert admin.get_by_role("link", name="Cycles").count() == 1
+    admin.get_by_role("link", name="Cycles").wait_for(timeout=TIMEOUT)
     page.close()
     admin.context.close()
