@@ -92,6 +92,7 @@ def test_overseer_claims_edits_and_the_store_has_it(review_app, browser):
     nxt = wait_until(lambda: (q := queue(run_dir).current("alice")) and q.item_id != lease.item_id and q)
     question = queue(run_dir).example(nxt).graph["nodes"][0]["text"]
     page.locator("[data-testid='stCode']").filter(has_text=question).first.wait_for(timeout=TIMEOUT)
+    wait_until(lambda: page.evaluate("document.__idaLease") == str(nxt.id))  # the item's page script has run
     page.get_by_role("heading", name="Subquestion graph").click()
     page.keyboard.press("x")
     rejected = wait_until(lambda: [v for v in queue(run_dir).verdicts(user="alice") if v["item_id"] == nxt.item_id])
