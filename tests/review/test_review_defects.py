@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from decomposition.graph import SubquestionGraph
@@ -95,3 +96,27 @@ def test_unit_both_says_why_a_cycle_has_only_subquestion_items(tmp_path, monkeyp
     at = login("alice")
     captions = " ".join(str(c.value) for c in at.caption)
     assert "only subquestions this cycle: none of cycle 2's whole answers is reviewable" in captions
+
+
+@pytest.mark.slow  # the workspace page loads the (tiny) model in the background as soon as a question shows
+def test_a_workspace_answer_after_the_lease_ran_out_is_kept_and_said_not_saved(tmp_path, monkeypatch):
+    import time
+
+    from review_world import make_workspace_run
+
+    run_dir = make_workspace_run(tmp_path)
+    monkeypatch.setenv("IDA_RUN_DIR", str(run_dir))
+    monkeypatch.setenv("IDA_USERS_DB", str(run_dir.parent / "users.sqlite"))
+    at = login("alice")
+    at.switch_page("views/workspace.py").run()
+    at.button(key="ws_claim").click().run()
+    store = Store(run_dir / "ida.sqlite")
+    ws = store.workspace_current("alice", time.time())
+    at.text_input(key=f"ws_answer-{ws.id}").input("5")
+    store.workspace_expire(time.time() + 3600)  # the lease runs out before she submits
+    at.button(key=f"ws_finish-{ws.id}").click().run()
+    assert not at.exception, at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "Not saved: the lease on this question ran out" in warning and "Your answer is kept below" in warning
+    assert any("your answer: 5" in str(c.value) for c in at.code)
+    assert store.workspace(ws.id).answer is None
