@@ -40,7 +40,10 @@ def show_dispute(queue: ReviewQueue, d: Dispute, admin: str) -> None:
             st.code(view.answer or "(no answer)", language=None)
         with right:
             heading("Evidence")
-            st.code("\n".join(view.evidence) or "(the task gives no evidence for this item)", language=None)
+            st.code("\n".join(view.steps or view.evidence) or "(the task gives no evidence for this item)",
+                    language=None)
+            if view.legend:
+                st.caption(view.legend)
         heading("Verdicts")
         for col, v in zip(st.columns(len(d.verdicts)), d.verdicts):
             with col.container(border=True):
@@ -79,7 +82,7 @@ def main() -> None:
         queue = s.queue()
         found = disputes(queue.verdicts(), queue.adjudications())
         open_first = sorted(found, key=lambda d: d.decision is not None)
-        st.caption(f"review.disputes: {rule} · {len(found)} disputes, "
+        st.caption(f"review.disputes: {rule} · {len(found)} dispute{'' if len(found) == 1 else 's'}, "
                    f"{sum(d.decision is None for d in found)} waiting for a decision"
                    + (" (each trains on nothing until decided)" if rule == "hold" else ""))
         if not found:

@@ -128,7 +128,7 @@ def test_admin_adjudicates_a_dispute_seeing_both_verdicts(tmp_path, monkeypatch)
     at = login("root")
     at.switch_page("views/admin.py").run()
     assert not at.exception, at.exception
-    assert "1 disputes, 1 waiting for a decision" in texts(at)
+    assert "1 disputes, 1 waiting for a decision" in texts(at)  # the admin page's summary
     at.switch_page("views/adjudicate.py").run()
     assert not at.exception, at.exception
     shown = " ".join(t.value for t in at.text)
