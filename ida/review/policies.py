@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 Verdict = Literal["accept", "edit", "reject"]
 # What became of an example: a person's verdict, or what a node verdict did to it unseen (`propagated`: a
-# recomposed or node-accepted target; `dropped`: a subanswer it used was rejected, or it could not be recomposed).
-Outcome = Literal["accept", "edit", "reject", "propagated", "dropped"]
+# recomposed or node-accepted target; `dropped`: a subanswer it used was rejected, or it could not be recomposed),
+# or `held`: its own verdicts disagree and wait for an admin (`ida.review.disputes`).
+Outcome = Literal["accept", "edit", "reject", "propagated", "dropped", "held"]
 # Where a training target comes from (`ida.review.provenance`).
 Provenance = Literal["verified", "propagated", "model"]
 
