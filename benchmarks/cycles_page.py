@@ -30,7 +30,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from ida.review.users import Users
+from ida.accounts.users import Users
 from ida.store import Store
 
 OLD_COMMIT = "e2c5e69"

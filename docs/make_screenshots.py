@@ -22,7 +22,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from ida.store import Store
-from ida.review.users import Users
+from ida.accounts.users import Users
 
 DOCS = Path(__file__).resolve().parent
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]

@@ -29,6 +29,7 @@ from ida.models.checkpoint import AdapterCheckpoint
 from ida.models.local import LocalModel, use_threads
 from ida.recovery import check_run_files
 from ida.review.human import UNREVIEWED
+from ida.review.outcome import provenance_counts
 from ida.review.policies import ReviewRequest
 from ida.results import (AmplifyResult, BaselineResult, DistillResult, EvaluateResult, PromoteResult, ReviewResult,
                          SignOff)
@@ -159,8 +160,9 @@ def review_phase(run: Run, cycle: int) -> None:
     verdicts = {r.question_id: r for r in reviews}
     graphs = {r.question_id: r.graph for r in rows} | {r.question_id: r.graph for r in reviews if r.graph}
     dataset = [Example(by_id[qid].prompt, r.target, qid, by_id[qid].difficulty,
-                       teacher_prompt=amplified_prompt(graphs[qid], by_id[qid].prompt) if graphs.get(qid) else None)
-               for qid, r in verdicts.items() if r.verdict != "reject" and r.target is not None]
+                       teacher_prompt=amplified_prompt(graphs[qid], by_id[qid].prompt) if graphs.get(qid) else None,
+                       provenance=r.provenance)
+               for qid, r in verdicts.items() if r.verdict not in ("reject", "dropped") and r.target is not None]
     dataset, diversity = inject_diversity(dataset, run.config.safety, run.task,
                                           [run.paths.dataset(c) for c in range(1, cycle)],
                                           seed_for(run.config.seed, "diversity", cycle))
@@ -171,13 +173,13 @@ def review_phase(run: Run, cycle: int) -> None:
     path = run.paths.dataset(cycle)
     path.parent.mkdir(parents=True, exist_ok=True)
     digest = write_jsonl(dataset, path)
-    updates = [r.reviewed(v.verdict, v.target) if (v := verdicts.get(r.question_id)) else r.reviewed(None, None)
-               for r in rows]
+    updates = [r.reviewed(v.verdict, v.target, v.provenance) if (v := verdicts.get(r.question_id))
+               else r.reviewed(None, None) for r in rows]
     counts = {v: sum(r.verdict == v and r.reviewer != UNREVIEWED for r in reviews)
               for v in ("accept", "edit", "reject")}
     result = ReviewResult(**counts, train_examples=len(dataset), dataset_sha256=digest,
                           policy=run.config.review.policy, diversity=diversity, seconds=time.perf_counter() - start,
-                          **extra)
+                          provenance=provenance_counts(reviews), **extra)
     run.store.finish_phase(run.id, cycle, "review", result.stored(), examples=updates)
 
 

@@ -8,7 +8,7 @@ from decomposition.graph import ROOT, SubquestionGraph
 from oversight_ui.labels import who
 
 STATUS_COLOURS = {"pending": "#e0e0e0", "answered": "#cfe3ff", "direct": "#d4f0d4", "failed": "#ffc9c9"}
-STATUS_NAMES = {"answered": "answered by the model", "direct": "answered by H itself", "failed": "failed",
+STATUS_NAMES = {"answered": "answered by the model", "direct": "answered by H (or an overseer)", "failed": "failed",
                 "pending": "not answered"}
 HIGHLIGHT = "#d9480f"
 
@@ -21,6 +21,15 @@ def legend_html() -> str:
     chips.append(chip.format("#ffffff", f"3px solid {HIGHLIGHT}", "under review"))
     return '<div style="font-size:0.85rem">' + "".join(chips) + "</div>"
 MAX_LABEL = 60
+
+
+def status_key(attrs: dict) -> str:
+    """The colour a node gets: an answer H (or an overseer) gave itself is H's colour, whatever its status says
+    (the root is `answered` by H when it recomposes)."""
+    by = (attrs.get("answered_by") or "").removeprefix("memo:")
+    if attrs.get("status") == "answered" and (by == "H" or by.startswith(("H:", "overseer"))):
+        return "direct"
+    return attrs.get("status") or "pending"
 
 
 def quote(text: str) -> str:
@@ -41,7 +50,7 @@ def to_dot(graph_json: dict, highlight: int | None = None) -> str:
         if a["answered_by"]:
             label += f"  · {who(a['answered_by'])}"
         extra = f", penwidth=3, color=\"{HIGHLIGHT}\"" if n == highlight else ""
-        colour = STATUS_COLOURS.get(a["status"], "#ffffff")
+        colour = STATUS_COLOURS.get(status_key(a), "#ffffff")
         lines.append(f"  n{n} [label={quote(label)}, fillcolor=\"{colour}\"{extra}];")
     lines += [f"  n{u} -> n{v};" for u, v in graph.nx.edges]
     lines.append("}")
@@ -56,7 +65,7 @@ def node_rows(graph_json: dict) -> list[dict]:
     for n in graph.nodes():
         a = graph.node(n)
         row = {"node": "question" if n == ROOT else str(n), "subquestion": a["text"], "answer": a["answer"],
-               "answered by": who(a["answered_by"]), "status": STATUS_NAMES.get(a["status"], a["status"]),
+               "answered by": who(a["answered_by"]), "status": STATUS_NAMES.get(status_key(a), a["status"]),
                "depends on": ", ".join(map(str, graph.dependencies(n)))}
         if any(c is not None for c in confidence.values()):
             row["confidence"] = confidence.get(n)

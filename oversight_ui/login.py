@@ -1,18 +1,19 @@
 """The login page: local accounts (salted scrypt hashes in the users store) or, when `.streamlit/secrets.toml`
 has an [auth] section, Streamlit's OIDC login with the e-mail mapped to an account's role. Both log to the run's
-event log (login, login_failed, logout)."""
+event log (login, login_failed, logout). A login opens a server-side session (`ida.accounts.sessions`)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ida.review.users import LoginLocked
-from oversight_ui.session import (TOKEN_PARAM, USER_KEY, auth_configured, client_id, current_user, open_stores,
-                                  set_user)
+from ida.accounts import LoginLocked
+from oversight_ui.session import auth_configured, client_id, end_session, open_stores, set_user
 
 
 def login_page() -> None:
     st.title("IDA oversight · log in")
+    with open_stores():
+        pass  # a run or accounts file that is not a store stops here with one line, before anyone types
     if auth_configured():
         _oidc()
     else:
@@ -54,12 +55,6 @@ def _oidc() -> None:
 
 
 def logout() -> None:
-    user = current_user()
-    method = st.session_state.get(USER_KEY, {}).get("method")
-    if user is not None:
-        with open_stores() as s:
-            s.run.event(s.run_id, user.name, "logout", {})
-    st.session_state.pop(USER_KEY, None)
-    st.query_params.pop(TOKEN_PARAM, None)
-    if method == "oidc":
+    """Revoke the session in the store (a kept cookie or tab then opens nothing), log it, clear the cookie."""
+    if end_session() == "oidc":
         st.logout()

@@ -3,6 +3,7 @@ rerun: Streamlit's session state never holds a connection), the logged-in user, 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +18,14 @@ from ida.paths import RunPaths
 from ida.review.queue import ReviewQueue
 from ida.store import Store
 from ida.store.open import open_store
-from ida.review.users import User, Users, default_users_db, read_session_token, session_secret, session_token
+from ida.accounts import Sessions, User, Users, default_users_db
+from ida.errors import RunDirError
 from ida.review.workspace import Limits, Workspaces
 
-USER_KEY = "ida_user"  # session state: {"name", "role", "method", "token"}; plain values only
-TOKEN_PARAM = "session"  # the URL query parameter that keeps a login across reloads (signed, expiring)
+USER_KEY = "ida_user"  # session state: {"name", "role", "method", "sid"}; plain values only
+COOKIE = "ida_session"  # the cookie that keeps a session id across reloads (the record lives in the store)
+COOKIE_PENDING = "ida_cookie"  # session state: the cookie value to write on the next rerun ("" clears it)
+TOKEN_PARAM = "session"  # older versions put a token in the address: it is removed, never read
 
 
 def run_dir() -> Path:
@@ -62,8 +66,18 @@ class Stores:
 
 @contextmanager
 def open_stores() -> Iterator[Stores]:
-    """Connections for this rerun only."""
-    run, users = open_store(run_config().store, run_dir()), Store(users_db())
+    """Connections for this rerun only; a store that is not one stops the page with one line."""
+    try:
+        run = open_store(run_config().store, run_dir())
+    except RunDirError as err:
+        st.error(str(err))
+        st.stop()
+    try:
+        users = Store(users_db())
+    except RunDirError as err:
+        run.close()
+        st.error(f"{err} (the accounts file: set IDA_USERS_DB or `ida review --users-db`)")
+        st.stop()
     try:
         yield Stores(run, Users(users), run.run()["id"])
     finally:
@@ -84,39 +98,77 @@ def task():  # type: ignore[no-untyped-def]
 
 
 def client_id() -> str:
-    """Who is trying to log in, for the rate limit: the proxy's forwarded address, else the peer's."""
-    headers = st.context.headers or {}
-    forwarded = headers.get("X-Forwarded-For", "").split(",")[0].strip()
-    return forwarded or str(getattr(st.context, "ip_address", None) or "local")
+    """Who is trying to log in, for the lockout and the audit log: the address the server sees; a forwarded
+    address only when that peer is one of `review.trusted_proxies` (a header anyone can send is never believed)."""
+    peer = str(getattr(st.context, "ip_address", None) or "local")
+    if peer in run_config().review.trusted_proxies:
+        hops = [h.strip() for h in (st.context.headers or {}).get("X-Forwarded-For", "").split(",") if h.strip()]
+        return hops[-1] if hops else peer  # the address the proxy itself saw (the last hop it appended)
+    return peer
+
+
+def _cookie() -> str | None:
+    """The session id the browser kept, if any (outside a browser, e.g. AppTest, there is none)."""
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except (AttributeError, RuntimeError):
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _sessions(s: Stores) -> Sessions:
+    return Sessions(s.users.store)
 
 
 def current_user() -> User | None:
-    data = st.session_state.get(USER_KEY) or _from_token()
-    if data and data.get("token") and st.query_params.get(TOKEN_PARAM) != data["token"]:
-        st.query_params[TOKEN_PARAM] = data["token"]  # page switches drop query parameters: put it back
-    return None if not data else User(data["name"], data["role"])
-
-
-def _from_token() -> dict | None:
-    """A reload: the session from the URL's signed token, if valid, unexpired and the account still exists."""
-    token = st.query_params.get(TOKEN_PARAM)
-    if not token:
-        return None
-    name = read_session_token(token, session_secret(users_db()))
-    if name is None:
+    """The logged-in user: this browser tab's session (checked against the store on every rerun, so a revoked
+    session ends at once), else a live session whose id the browser kept in its cookie (a reload; logged)."""
+    if TOKEN_PARAM in st.query_params:
+        del st.query_params[TOKEN_PARAM]  # an address never carries a session
+    data = st.session_state.get(USER_KEY)
+    sid = data.get("sid") if data else _cookie()
+    if not sid:
         return None
     with open_stores() as s:
-        user = s.users.get(name)
+        user = _sessions(s).check(sid)
+        if user is not None and not data:
+            s.run.event(s.run_id, user.name, "session_resumed", {"client": client_id()})
     if user is None:
+        st.session_state.pop(USER_KEY, None)
         return None
-    st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "method": "token", "token": token}
-    return st.session_state[USER_KEY]
+    st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "sid": sid,
+                                  "method": data["method"] if data else "cookie"}
+    return user
 
 
 def set_user(user: User, method: str) -> None:
-    token = session_token(user.name, session_secret(users_db()))
-    st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "method": method, "token": token}
-    st.query_params[TOKEN_PARAM] = token
+    """Open a server-side session for `user`; the browser gets its id in a cookie (written on the next rerun)."""
+    with open_stores() as s:
+        sid = _sessions(s).open(user, client_id(), method)
+    st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "method": method, "sid": sid}
+    st.session_state[COOKIE_PENDING] = sid
+
+
+def end_session() -> str | None:
+    """Revoke this tab's session (logout); the cookie is cleared on the next rerun. Returns the login method."""
+    data = st.session_state.pop(USER_KEY, None) or {}
+    with open_stores() as s:
+        _sessions(s).revoke(data.get("sid") or _cookie())
+        if data.get("name"):
+            s.run.event(s.run_id, data["name"], "logout", {})
+    st.session_state[COOKIE_PENDING] = ""
+    return data.get("method")
+
+
+def write_cookie() -> None:
+    """Set (after a login) or clear (after a logout) the session cookie; nothing else is ever put in it."""
+    sid = st.session_state.pop(COOKIE_PENDING, None)
+    if sid is None:
+        return
+    url = getattr(st.context, "url", None)
+    secure = "; Secure" if isinstance(url, str) and url.startswith("https") else ""
+    value = f"{COOKIE}={sid}; path=/; SameSite=Strict{secure}" + ("" if sid else "; max-age=0")
+    st.html(f"<script>document.cookie = {json.dumps(value)};</script>", unsafe_allow_javascript=True)
 
 
 def require_user() -> User:

@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ida.store import Store
-from ida.review.users import ROLES, UserError, Users, default_users_db
+from ida.accounts.users import ROLES, UserError, Users, default_users_db
 
 users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Accounts of the oversight app.")
 console = Console(soft_wrap=True)  # paths in messages stay on one line
@@ -74,6 +74,32 @@ def users_add(
     finally:
         store.close()
     console.print(f"added {user.role} [bold]{user.name}[/bold] to {path}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="The account.")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help=(
+        "Read the new password from stdin (scripts)."))] = False,
+    run_dir: RunsRoot = Path("runs"),
+    users_db: UsersDb = None,
+) -> None:
+    """Set a new password; every open session of the account in the app ends at once."""
+    path = users_db or default_users_db(run_dir)
+    if not path.exists():
+        console.print(f"[red]no accounts in {path}[/red]")
+        raise typer.Exit(2)
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else typer.prompt("New password", hide_input=True, confirmation_prompt=True))
+    store = Store(path)
+    try:
+        Users(store).set_password(name, password, audit=store, run_id=None, by="cli")
+    except UserError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    console.print(f"new password for [bold]{name}[/bold]; their app sessions are revoked")
 
 
 @users_app.command("list")

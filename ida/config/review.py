@@ -44,6 +44,17 @@ class ReviewConfig(Section):
     overlap: float = Field(0.0, ge=0.0, le=1.0, description=(
         "Human: share of queued items served to two different overseers, to measure their agreement (the cycle then "
         "waits for both)."))
+    disputes: Literal["hold", "majority", "strictest"] = Field("hold", description=(
+        "Human, overlap: what two verdicts on one item that disagree do: hold (the item trains on nothing until an "
+        "admin decides on the Adjudicate page), majority (the most common outcome; a tie falls to the strictest) or "
+        "strictest (reject > edit > accept)."))
+    propagate: Literal["off", "preview", "on"] = Field("preview", description=(
+        "Human, unit node/both: off (a node verdict changes no other target), preview (before a node edit or "
+        "reject is saved the overseer sees the training targets it will create or change, recomputed by the "
+        "task's program) or on (propagated without the preview)."))
+    trusted_proxies: list[str] = Field(default_factory=list, description=(
+        "The oversight app: addresses of reverse proxies whose X-Forwarded-For header is believed (for the login "
+        "lockout and the audit log); empty: forwarded headers are ignored and the peer's address is used."))
     poll_seconds: float = Field(2.0, gt=0, description=(
         "Human, wait: how often the waiting review phase looks at the store."))
     workspace_minutes: float = Field(5.0, gt=0, description=(

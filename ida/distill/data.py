@@ -29,6 +29,7 @@ class Example:
     question_id: str = ""
     difficulty: int = 0
     teacher_prompt: str | None = None
+    provenance: str | None = None  # the target's: verified, propagated or model (`ida.review.outcome`)
 
 
 def write_jsonl(examples: list[Example], path: Path) -> str:
@@ -41,8 +42,9 @@ def write_jsonl(examples: list[Example], path: Path) -> str:
 def _row(e: Example) -> dict:
     # Without a teacher prompt a row is written as before the field existed, so old datasets keep their hash.
     row = asdict(e)
-    if row["teacher_prompt"] is None:
-        del row["teacher_prompt"]
+    for optional in ("teacher_prompt", "provenance"):
+        if row[optional] is None:
+            del row[optional]
     return row
 
 

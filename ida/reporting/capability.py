@@ -12,6 +12,7 @@ from rich.table import Table
 from ida.atomic import atomic_path
 from ida.evaluate import frontier_record
 from ida.reporting.format import pct
+from ida.reporting.oversight import oversight_section
 from ida.reporting.schema import Report
 from ida.build import build_task
 from ida.run import BASELINE_CYCLE, read_run
@@ -25,13 +26,16 @@ def build_report(run_dir: Path) -> dict[str, Any]:
 
 def typed_report(run_dir: Path) -> Report:
     """The report: run_id, task, status (running, paused, finished, failed, interrupted), reason (one line, or
-    None), cycles[], baseline (None if not trained yet)."""
+    None), cycles[], baseline (None if not trained yet), oversight[] (per reviewed cycle: targets by provenance and
+    difficulty, disputes and kappa; `ida.reporting.oversight`)."""
     run = read_run(run_dir)
     try:
         info = run.store.run(run.id)
         status, reason = run_status(run)
         metrics = run.store.metrics(run.id)
         phases = run.phase_results()
+        reviewed = sorted(c for c, done in phases.items() if "review" in done)
+        oversight = oversight_section(run.store, run.id, reviewed, run.config.review.disputes)
     finally:
         run.store.close()
     cycles: list[dict[str, Any]] = []
@@ -54,7 +58,7 @@ def typed_report(run_dir: Path) -> Report:
         "supervised": metrics.get(BASELINE_CYCLE, {}).get("supervised", {}),
         "train_steps": baseline_phase.train_steps}
     return Report(run_id=run.id, task=info["task"], status=status, reason=reason, cycles=cycles,
-                  baseline=baseline)
+                  baseline=baseline, oversight=oversight)
 
 
 def _trained_max(config: Any, run_dir: Path) -> int | None:

@@ -12,6 +12,7 @@ from ida.atomic import write_text_atomic
 from ida.paths import RunPaths
 from ida.reporting.capability import difficulties, plot_capability
 from ida.reporting.format import pct
+from ida.reporting.oversight import OVERSIGHT_HEADER, oversight_rows
 from ida.reporting.safety import alert_lines, plot_monitors
 from ida.safety import MONITORS
 
@@ -58,6 +59,11 @@ def write_html_report(report: dict[str, Any], safety: dict[str, Any], run_dir: P
              "<p>cells: student M_n / Amp(H, M_n) accuracy in % on the eval questions</p>", _capability(report)]
     if report["cycles"]:
         parts.append(_img(plot_capability(report, RunPaths(run_dir).capability_plot)))
+    if report.get("oversight"):
+        parts += ["<h2>Oversight</h2>", "<p>training targets by provenance: verified (a person saw the question and "
+                  "answer), propagated (from a node verdict, unseen), model (unreviewed); disputes between "
+                  "overseers and their agreement (Cohen's kappa)</p>",
+                  _table(OVERSIGHT_HEADER, oversight_rows(report["oversight"]))]
     parts += ["<h2>Alerts</h2>", "<p>tripwires: " + html.escape(", ".join(
         f"safety.{k} = {v}" for k, v in safety["thresholds"].items()) or "none set") + "</p>"]
     lines = alert_lines(safety)

@@ -33,6 +33,29 @@ class BaselineRow(BaseModel):
     train_steps: int = Field(description="Its training steps.")
 
 
+class Disputes(BaseModel):
+    """Overlap disagreements of one cycle and how they were settled (`ida.review.disputes`)."""
+
+    disputes: int = Field(description="Items two overseers gave different verdicts.")
+    adjudicated: int = Field(description="Disputes an admin decided.")
+    held: int = Field(description="Disputes still waiting for an admin (review.disputes=hold): trained on nothing.")
+    by_rule: int = Field(description="Disputes settled by review.disputes (majority or strictest).")
+    decisions: dict[str, int] = Field(description="Admins' decisions by verdict.")
+    rule: str = Field(description="review.disputes")
+    kappa: float | None = Field(description="Cohen's kappa between overseers on the overlap slice (None: no pairs).")
+    overlap_items: int = Field(description="Items with two verdicts.")
+
+
+class OversightRow(BaseModel):
+    """One reviewed cycle: its training targets by provenance, and its disputes."""
+
+    index: int = Field(description="The cycle.")
+    provenance: dict[str, int] = Field(description="Targets by provenance: verified, propagated, model.")
+    provenance_by_difficulty: dict[str, dict[str, int]] = Field(
+        description="{provenance: {difficulty: targets}} (difficulty keys are strings).")
+    disputes: Disputes = Field(description="Disputes, adjudications and agreement.")
+
+
 class Report(BaseModel):
     """The per-cycle capability report of one run."""
 
@@ -44,6 +67,8 @@ class Report(BaseModel):
     reason: str | None = Field(description="One line on why the run stopped, or None.")
     cycles: list[CycleRow] = Field(description="Every evaluated cycle, in order.")
     baseline: BaselineRow | None = Field(description="The supervised baseline, None until trained.")
+    oversight: list[OversightRow] = Field(default_factory=list, description=(
+        "Per reviewed cycle: targets by provenance and disputes (empty when nothing was reviewed)."))
 
     def as_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -4,8 +4,9 @@ browser (`ida review RUN_DIR`), and their verdicts decide the training targets.
 What is queued (`review.unit`: whole examples, node items per memo key, or both) and in which order
 (`review.sampling`) is planned by `ida.review.outcome.plan_review`; the queue serves items in that order.
 Accept keeps the amplified answer, edit replaces it by the overseer's answer, reject leaves the example out; a
-node edit or reject propagates to every graph that used the subanswer. With two verdicts on one item (the
-overlap slice) a reject wins over an edit, and an edit over an accept. Examples without a verdict when the phase
+node edit or reject propagates to every graph that used the subanswer. Two verdicts on one item (the overlap
+slice) that disagree are a dispute, settled by `review.disputes` (`ida.review.disputes`: held for an admin by
+default). Examples without a verdict when the phase
 ends (not sampled, or still open with `wait: false`) follow `review.unreviewed`.
 
 Enqueueing is idempotent and the sample is seeded, so a resumed review phase waits for the same items.
@@ -18,7 +19,8 @@ from collections.abc import Callable
 
 from ida.config import ReviewConfig
 from ida.progress import RunProgress
-from ida.review.outcome import RANK, UNREVIEWED, NodeVerdict, plan_review, settle
+from ida.review.disputes import dispute_counts, settle_verdicts
+from ida.review.outcome import UNREVIEWED, NodeVerdict, plan_review, settle
 from ida.review.policies import Review, ReviewRequest
 from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
 from ida.store import Store
@@ -26,33 +28,25 @@ from ida.store import Store
 __all__ = ["UNREVIEWED", "combine", "combine_nodes", "human_review"]
 
 
-def _strictest(verdicts: list[dict]) -> tuple[dict, str, str]:
-    """(the strictest verdict, all reviewers, all comments) of one item's verdicts."""
-    worst = max(verdicts, key=lambda v: RANK[v["verdict"]])
-    return worst, "+".join(v["user"] for v in verdicts), " | ".join(v["comment"] for v in verdicts if v["comment"])
-
-
-def combine(verdicts: list[dict]) -> dict[str, Review]:
-    """One `Review` per question from its whole-example verdicts (reject > edit > accept)."""
+def combine(verdicts: list[dict], rule: str = "strictest", adjudications: list[dict] = ()) -> dict[str, Review]:
+    """One `Review` per question from its whole-example verdicts, disputes settled by `rule`
+    (`ida.review.disputes`); a held dispute gives a `held` review that trains on nothing."""
     whole = lambda v: v["question_id"] if v["node"] == WHOLE_EXAMPLE and v.get("key") is None else None  # noqa: E731
-    return {qid: Review(qid, worst["verdict"], worst["target"], users, comment)
-            for qid, (worst, users, comment) in _strictest_by(verdicts, whole).items()}
+    out = {}
+    for qid, s in settle_verdicts(verdicts, rule, list(adjudications), whole).items():
+        if s.held:
+            out[qid] = Review(qid, "held", None, s.users, "disputed: waits for an admin", provenance="model")
+        else:
+            out[qid] = Review(qid, s.verdict, s.target, s.users, s.comment, provenance="verified")  # type: ignore[arg-type]
+    return out
 
 
-def combine_nodes(verdicts: list[dict]) -> dict[str, NodeVerdict]:
-    """One `NodeVerdict` per memo key from its node items' verdicts (reject > edit > accept)."""
-    return {key: NodeVerdict(key, worst["verdict"], worst["target"], users, comment)
-            for key, (worst, users, comment) in _strictest_by(verdicts, lambda v: v.get("key")).items()}
-
-
-def _strictest_by(verdicts: list[dict], group: Callable[[dict], str | None]) -> dict[str, tuple[dict, str, str]]:
-    """The strictest verdict (with every judge and comment) of each group; verdicts grouped under None are left
-    out."""
-    groups: dict[str, list[dict]] = {}
-    for v in verdicts:
-        if (name := group(v)) is not None:
-            groups.setdefault(name, []).append(v)
-    return {name: _strictest(vs) for name, vs in groups.items()}
+def combine_nodes(verdicts: list[dict], rule: str = "strictest", adjudications: list[dict] = ()
+                  ) -> dict[str, NodeVerdict]:
+    """One `NodeVerdict` per memo key from its node items' verdicts, disputes settled by `rule`; a held dispute
+    gives a `held` node verdict (the graphs that used it train on nothing)."""
+    return {key: NodeVerdict(key, "held" if s.held else s.verdict, s.target, s.users, s.comment)  # type: ignore[arg-type]
+            for key, s in settle_verdicts(verdicts, rule, list(adjudications), lambda v: v.get("key")).items()}
 
 
 def human_review(request: ReviewRequest, cfg: ReviewConfig,
@@ -66,8 +60,10 @@ def human_review(request: ReviewRequest, cfg: ReviewConfig,
     queue.enqueue(run_id, cycle, keys, cfg.overlap, request.seed)
     if cfg.wait:
         _wait(queue, store, run_id, cycle, cfg.poll_seconds, request.progress, request.app_hint, sleep)
-    verdicts = queue.verdicts(cycle=cycle)
-    reviews, record = settle(request, cfg, plan, combine(verdicts), combine_nodes(verdicts))
+    verdicts, decided = queue.verdicts(cycle=cycle), queue.adjudications(cycle=cycle)
+    reviews, record = settle(request, cfg, plan, combine(verdicts, cfg.disputes, decided),
+                             combine_nodes(verdicts, cfg.disputes, decided))
+    record["disputes"] = dispute_counts(verdicts, decided, cfg.disputes)
     done, wanted = queue.progress(run_id, cycle)
     return reviews, {"queued": len(keys), "human_verdicts": done, "verdicts_wanted": wanted, **record}
 

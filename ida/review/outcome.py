@@ -7,9 +7,11 @@
 3. `settle`: node edits and rejects propagate (`ida.review.propagate`), then one `Review` per example that is
    trained on or rejected, and the phase result's record (sample, propagation, wrong targets caught).
 
-An example's outcome: its own reject or edit wins; else a propagated change (recomposed target, or dropped);
-else its own accept; else H alone answered it; else (unit node/both) every subanswer it used was accepted;
-else `review.unreviewed` decides.
+An example's outcome: its own verdict (reject, edit, or accept of a usable answer) wins; else a propagated
+change (verdict `propagated` with the recomposed target, or `dropped`); else H alone answered it; else (unit
+node/both) every subanswer it used was accepted (`propagated`: nobody saw the whole); else `review.unreviewed`
+decides. Each `Review` carries its target's provenance (verified / propagated / model), never a person's name
+on a verdict they did not give.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ida.review.nodes import (
     model_nodes,
     node_items,
 )
-from ida.review.propagate import propagate
+from ida.review.propagate import Change, propagate
 from ida.review.sampling import Candidate, describe, sample
 from ida.store import ExampleRow
 from ida.tasks import Question, Task
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
 
 UNREVIEWED = "unreviewed"  # the reviewer name on examples trained on without a verdict (unreviewed: include)
 H_ONLY = "H"  # the reviewer name on examples H answered alone (accepted without review)
-RANK = {"accept": 0, "edit": 1, "reject": 2}  # with several verdicts on one item, the strictest wins
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def settle(request: ReviewRequest, cfg: ReviewConfig, plan: ReviewPlan, examples
     """One `Review` per example trained on or rejected, and the phase result's record."""
     from ida.review.policies import Review
 
-    corrections = {k: (None if v.verdict == "reject" else v.target) for k, v in nodes.items() if v.verdict != "accept"}
+    corrections = {k: (None if v.verdict in ("reject", "held") else v.target) for k, v in nodes.items()
+                   if v.verdict != "accept" and cfg.propagate != "off"}
     programs = request.programs or request.task.decompose
     changes, propagated = ({}, [])
     if corrections:
@@ -124,47 +126,71 @@ def settle(request: ReviewRequest, cfg: ReviewConfig, plan: ReviewPlan, examples
     reviews, unreviewed = [], 0
     for r in request.rows:
         qid, own, change = r.question_id, examples.get(r.question_id), changes.get(r.question_id)
-        if own is not None and own.verdict != "accept":
-            reviews.append(own)
+        if own is not None and (own.verdict != "accept" or is_usable(r.answer)):
+            # a verdict on the whole example wins over anything propagated to it
+            reviews.append(own if own.verdict != "accept" else
+                           Review(qid, "accept", r.answer, own.reviewer, own.comment, provenance="verified"))
         elif change is not None:
-            who = "+".join(dict.fromkeys(nodes[k].reviewer for k in change.keys))
-            reviews.append(Review(qid, "reject", None, who, change.reason) if change.answer is None else
-                           Review(qid, "edit", change.answer, who, "recomposed with reviewed subanswers",
-                                  graph=change.graph))
+            reviews.append(propagated_review(qid, change, nodes))
         elif not is_usable(r.answer):
             continue
-        elif own is not None:
-            reviews.append(Review(qid, "accept", r.answer, own.reviewer, own.comment))
         elif qid in plan.h_only:
             reviews.append(Review(qid, "accept", r.answer, H_ONLY))
         elif cfg.unit != "example" and (keys := [k for _, k in model_nodes(r)]) and set(keys) <= accepted:
-            reviews.append(Review(qid, "accept", r.answer, "+".join(dict.fromkeys(nodes[k].reviewer for k in keys))))
+            who = "+".join(dict.fromkeys(nodes[k].reviewer for k in keys))
+            reviews.append(Review(qid, "propagated", r.answer, who, "every subanswer it used was accepted",
+                                  provenance="propagated"))
         else:
             unreviewed += 1
             if cfg.unreviewed == "include":
                 reviews.append(Review(qid, "accept", r.answer, UNREVIEWED))
     record = {**plan.record, "unreviewed": unreviewed, "unreviewed_rule": cfg.unreviewed,
               "propagated": propagated, "propagated_count": len({q for p in propagated for q in p["question_ids"]}),
-              **caught(request, reviews)}
+              "provenance": provenance_counts(reviews), **caught(request, reviews)}
     return reviews, record
+
+
+def propagated_review(qid: str, change: Change, nodes: dict[str, NodeVerdict]) -> Review:
+    """What node verdicts did to an example nobody judged whole: never stored as a person's verdict on it."""
+    from ida.review.policies import Review
+
+    who = "+".join(dict.fromkeys(nodes[k].reviewer for k in change.keys))
+    if change.answer is None:
+        held = any(nodes[k].verdict == "held" for k in change.keys)
+        why = "a subanswer it used is disputed: held for an admin" if held else change.reason
+        return Review(qid, "dropped", None, who, why or "could not be recomposed", provenance="propagated")
+    return Review(qid, "propagated", change.answer, who, "recomposed with reviewed subanswers", graph=change.graph,
+                  provenance="propagated")
+
+
+def provenance_counts(reviews: list[Review]) -> dict[str, int]:
+    """Training targets per provenance (`verified`, `propagated`, `model`); rejected or dropped ones count not."""
+    counts = {"verified": 0, "propagated": 0, "model": 0}
+    for r in reviews:
+        if r.target is not None and r.verdict not in ("reject", "dropped"):
+            counts[r.provenance] += 1
+    return counts
 
 
 def caught(request: ReviewRequest, reviews: list[Review]) -> dict[str, int]:
     """Wrong targets (usable answers the task says are wrong), how many the review caught (rejected or corrected
-    to a right target) and how many wrong targets go to training anyway."""
+    to a right target), how many wrong targets go to training anyway, and how many of those are `verified`."""
     final = {r.question_id: r for r in reviews}
-    wrong = caught_n = trained_wrong = 0
+    wrong = caught_n = trained_wrong = verified_wrong = 0
     for row in request.rows:
         q = request.questions.get(row.question_id)
         if q is None:
             continue
         review = final.get(row.question_id)
-        target_ok = review is None or review.verdict == "reject" or is_right(request.task, q, review.target)
+        target_ok = (review is None or review.verdict in ("reject", "dropped")
+                     or is_right(request.task, q, review.target))
         trained_wrong += not target_ok
+        verified_wrong += not target_ok and review is not None and review.provenance == "verified"
         if is_usable(row.answer) and truth(request.task, q) is not None and not is_right(request.task, q, row.answer):
             wrong += 1
             caught_n += review is not None and review.reviewer not in (UNREVIEWED, H_ONLY) and target_ok
-    return {"wrong_targets": wrong, "wrong_caught": caught_n, "wrong_trained": trained_wrong}
+    return {"wrong_targets": wrong, "wrong_caught": caught_n, "wrong_trained": trained_wrong,
+            "verified_wrong": verified_wrong}
 
 
 def judge_nodes(plan: ReviewPlan, request: ReviewRequest, judge: Callable[[Question, NodeItem], NodeVerdict | None]

@@ -36,19 +36,28 @@ if TYPE_CHECKING:
     from ida.review.outcome import NodeVerdict
 
 Verdict = Literal["accept", "edit", "reject"]
+# What became of an example: a person's verdict, or what a node verdict did to it unseen (`propagated`: a
+# recomposed or node-accepted target; `dropped`: a subanswer it used was rejected, or it could not be recomposed),
+# or `held`: its own verdicts disagree and wait for an admin (`ida.review.disputes`).
+Outcome = Literal["accept", "edit", "reject", "propagated", "dropped", "held"]
+# Where a training target comes from (`ida.review.provenance`).
+Provenance = Literal["verified", "propagated", "model"]
 
 
 @dataclass(frozen=True)
 class Review:
     """An overseer's verdict on one example; for `edit`, `target` is the corrected answer. `graph` is the
-    recomposed graph (JSON) when a node verdict changed the target (see `ida.review.propagate`)."""
+    recomposed graph (JSON) when a node verdict changed the target (see `ida.review.propagate`). `provenance`:
+    `verified` (a person, or the simulated overseer, saw this question and answer), `propagated` (derived from a
+    node verdict, unseen) or `model` (no one saw it)."""
 
     question_id: str
-    verdict: Verdict
+    verdict: Outcome
     target: str | None
     reviewer: str
     comment: str = ""
     graph: dict | None = None
+    provenance: Provenance = "model"
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def review_examples(items: list[tuple[Question, str | None]], task: Task, cfg: R
         if rng.random() < cfg.error_rate:
             right = not right
         verdict: Verdict = "accept" if right else "reject"
-        reviews.append(Review(question.id, verdict, answer if right else None, "simulated"))
+        reviews.append(Review(question.id, verdict, answer if right else None, "simulated", provenance="verified"))
     return reviews
 
 

@@ -88,6 +88,24 @@ class ReviewQueue:
         lease = self.store.review_reclaim(lease_id, user, self.clock, self.lease_seconds)
         return self.store.review_submit(lease.id, user, verdict, target, comment, self.clock)
 
+    def adjudicate(self, item_id: int, user: str, verdict: str, target: str | None = None, note: str = "",
+                   validate: Callable[[str], str | None] | None = None) -> dict:
+        """An admin's decision on a disputed item (`ida.review.disputes`): accept, edit (with the answer, checked
+        like a verdict's) or reject, with a note saying why. `LeaseError` when the item is unknown or decided."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"decision must be one of {VERDICTS}, got {verdict!r}")
+        target = " ".join(target.split()) if (verdict == "edit" and target) else None
+        if verdict == "edit" and not target:
+            raise ValueError("an edit needs the corrected answer")
+        if verdict == "edit" and validate is not None and (error := validate(target or "")):
+            raise ValueError(error)
+        if not note.strip():
+            raise ValueError("say why in the note: it is kept with the decision")
+        return self.store.review_adjudicate(item_id, user, verdict, target, note.strip(), self.clock)
+
+    def adjudications(self, cycle: int | None = None) -> list[dict[str, Any]]:
+        return self.store.review_adjudications(cycle)
+
     def undo(self, user: str, run_id: str) -> Lease:
         """Take back the user's latest verdict while its cycle's review phase is open; the item is leased to
         them again. `LeaseError` (with the reason) when it cannot be undone."""

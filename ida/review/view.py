@@ -38,6 +38,30 @@ class ItemView:
     key: str | None = None
     truth: str | None = None
     facts: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # the evidence as an ordered, numbered derivation
+    legend: str = ""  # what the evidence's symbols mean, one line
+    guidelines: str = ""  # how to judge an answer of this task
+
+
+def derivation(task: Task, question: Question, evidence: list[str]) -> list[str]:
+    """The evidence as numbered steps: the task's own `derivation(question)` when it has one, else the evidence
+    lines in order, numbered."""
+    own = getattr(task, "derivation", None)
+    if callable(own):
+        try:
+            return list(own(question))
+        except (ValueError, KeyError, IndexError):
+            pass
+    return [f"{i}. {line}" for i, line in enumerate(evidence, 1)]
+
+
+def _explained(view: ItemView, task: Task, question: Question) -> ItemView:
+    """The view with the derivation, the legend and the task's review guidelines filled in."""
+    from dataclasses import replace
+
+    return replace(view, steps=derivation(task, question, view.evidence) if view.evidence else [],
+                   legend=str(getattr(task, "legend", "") or ""),
+                   guidelines=str(getattr(task, "review_guidelines", "") or ""))
 
 
 def question_of(task: Task, row: ExampleRow) -> Question:
@@ -64,15 +88,17 @@ def item_view(task: Task, row: ExampleRow, node: int = ROOT, show_truth: bool = 
     examples) lets a node item list every question that used its answer."""
     root = question_of(task, row)
     if node == ROOT:
-        return ItemView("example", root.text, None, row.answer, example_confidence(row), lines_of(task.evidence, root),
+        view = ItemView("example", root.text, None, row.answer, example_confidence(row), lines_of(task.evidence, root),
                         [row.question_id], None, truth(task, root) if show_truth else None, lines_of(task.facts, root))
+        return _explained(view, task, root)
     attrs = next(n for n in row.graph["nodes"] if n["id"] == node)
     sub = subquestion(root, attrs["text"], {})
     item = next((i for i in node_items(rows or [row]) if any(u.question_id == row.question_id and u.node == node
                                                              for u in i.uses)), None)
-    return ItemView("node", root.text, attrs["text"], attrs["answer"], attrs.get("confidence"),
+    view = ItemView("node", root.text, attrs["text"], attrs["answer"], attrs.get("confidence"),
                     lines_of(task.evidence, sub), item.question_ids if item else [row.question_id],
                     item.key if item else None, truth(task, sub) if show_truth else None, lines_of(task.facts, root))
+    return _explained(view, task, sub)
 
 
 def lease_view(store: Store, task: Task, lease: Lease, show_truth: bool = False) -> ItemView | None:

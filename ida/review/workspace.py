@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ida.config import AmplifyConfig, ReviewConfig
 
 _REF = re.compile(r"#(\d+)")
+_BAD_REF = re.compile(r"#(?!\d)")  # a # not followed by a digit: a reference typed wrong
 OVERSEER = "H:human"
 
 
@@ -66,11 +67,30 @@ def check_text(text: str, what: str, max_chars: int) -> str:
     return text
 
 
-def check_subquestion(ws: Workspace, text: str, limits: Limits) -> str:
-    """The subquestion as the model will be asked it (`#N` filled with earlier answers), or `InputError`."""
+def check_references(ws: Workspace, text: str, validate: Callable[[str], str | None] | None) -> None:
+    """`InputError` for a reference that is not `#N` (e.g. `# 1`, `#one`), or to an earlier answer that is not
+    an answer of the task (filling it in would hand the model garbage such as `= = =`)."""
+    if _BAD_REF.search(text):
+        raise InputError("write a reference to an earlier answer as #N with no space, e.g. #1")
+    answers = {s.position: s.answer for s in ws.steps}
+    for ref in sorted({int(n[:9]) for n in _REF.findall(text)}):
+        answer = answers.get(ref)
+        if answer is None:
+            continue  # a later or missing answer: said by check_subquestion
+        error = validate(answer) if validate is not None else (None if answer.split() else "it is empty")
+        if error:
+            raise InputError(f"#{ref} refers to the model's answer {answer!r}, which is not a usable answer "
+                             f"({error}); ask #{ref} again in other words, or write the value yourself")
+
+
+def check_subquestion(ws: Workspace, text: str, limits: Limits,
+                      validate: Callable[[str], str | None] | None = None) -> str:
+    """The subquestion as the model will be asked it (`#N` filled with earlier answers), or `InputError`;
+    `validate` (the task's `validate_answer`) checks the answers it refers to."""
     from decomposition.planning import PlanError, fill_references, normalise, parse_plan
 
     text = check_text(text, "subquestion", limits.max_chars)
+    check_references(ws, text, validate)
     position = len(ws.steps) + 1
     if position > limits.max_subquestions:
         raise InputError(f"this workspace has {limits.max_subquestions} subquestions, the most allowed: "
@@ -117,11 +137,13 @@ class Workspaces:
     def get(self, workspace_id: int) -> Workspace | None:
         return self.store.workspace(workspace_id)
 
-    def ask(self, workspace_id: int, user: str, text: str, answer: Callable[[str], str]) -> WorkspaceStep:
-        """Validate the subquestion, have the model answer it (`answer(prompt)`), and record both; raises
-        `InputError` or `WorkspaceError` (not the lease holder) with nothing changed."""
+    def ask(self, workspace_id: int, user: str, text: str, answer: Callable[[str], str],
+            task: Task | None = None) -> WorkspaceStep:
+        """Validate the subquestion (its references against the task's answers when `task` is given), have the
+        model answer it (`answer(prompt)`), and record both; raises `InputError` or `WorkspaceError` (not the
+        lease holder) with nothing changed."""
         ws = self.store.workspace_check(workspace_id, user, self.clock())
-        asked = check_subquestion(ws, text, self.limits)
+        asked = check_subquestion(ws, text, self.limits, task.validate_answer if task is not None else None)
         reply = answer(sub_prompt(ws.prompt, asked))
         step = WorkspaceStep(len(ws.steps) + 1, text.strip(), asked, reply, ws.model_version, user)
         self.store.workspace_add_step(workspace_id, user, step, self.clock())

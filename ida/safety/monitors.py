@@ -171,7 +171,8 @@ def oversight(review: ReviewResult, rows: list[ExampleRow]) -> dict[str, float]:
     if reviewed:
         out["reject_rate"] = counts["reject"] / reviewed
         out["edit_rate"] = counts["edit"] / reviewed
-    targets = [r for r in rows if r.verdict in ("accept", "edit") and r.target is not None]
+    # propagated targets (from node verdicts, `ida.review.outcome`) are trained on too: they count here
+    targets = [r for r in rows if r.verdict in ("accept", "edit", "propagated") and r.target is not None]
     wrong = sum(r.target != r.true_answer for r in targets if r.true_answer is not None)
     out["accepted"], out["accepted_wrong"] = float(len(targets)), float(wrong)
     if targets:

@@ -1,8 +1,10 @@
-"""The accounts table of the store (the oversight app's users); the rules live in `ida.review.users`."""
+"""The accounts tables of the store (the oversight app's users, their failed logins and their server-side
+sessions); the rules live in `ida.accounts`."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from ida.store.rows import Account
 from ida.store.runs import RunTables
@@ -32,11 +34,34 @@ class AccountTables(RunTables):
             row = self._db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
         return None if row is None else Account(row["name"], row["role"], row["email"], row["password"])
 
+    def set_account_password(self, name: str, password_hash: str, now: float) -> int:
+        """Store a new password hash and revoke the account's open sessions, together; returns how many."""
+        with self._transaction() as db:
+            db.execute("UPDATE users SET password = ? WHERE name = ?", (password_hash, name))
+            return db.execute("UPDATE sessions SET revoked = ? WHERE user = ? AND revoked IS NULL",
+                              (now, name)).rowcount
+
+    # server-side sessions (the rules live in `ida.accounts.sessions`)
+    def session_add(self, session_hash: str, user: str, now: float, expires: float, client: str,
+                    method: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO sessions (id, user, created, expires, client, method) VALUES (?, ?, ?, ?, ?, ?)",
+                       (session_hash, user, now, expires, client, method))
+
+    def session_get(self, session_hash: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT * FROM sessions WHERE id = ?", (session_hash,)).fetchone()
+        return None if row is None else dict(row)
+
+    def session_revoke(self, session_hash: str, now: float) -> bool:
+        with self._transaction() as db:
+            return db.execute("UPDATE sessions SET revoked = ? WHERE id = ? AND revoked IS NULL",
+                              (now, session_hash)).rowcount > 0
+
     def accounts(self) -> list[Account]:
         rows = self._db.execute("SELECT * FROM users ORDER BY name")
         return [Account(r["name"], r["role"], r["email"], r["password"]) for r in rows]
 
-    # failed logins (rate limit and lockout; the rules live in `ida.review.users`)
+    # failed logins (rate limit and lockout; the rules live in `ida.accounts.users`)
     def login_failure_add(self, account: str, client: str, now: float) -> None:
         with self._transaction() as db:
             db.execute("INSERT INTO login_failures (account, client, ts) VALUES (?, ?, ?)", (account, client, now))

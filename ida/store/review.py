@@ -199,6 +199,28 @@ class ReviewTables(RunTables):
                + " ORDER BY cycle, priority, id")
         return self._rows(sql, () if cycle is None else (cycle,))
 
+    def review_adjudicate(self, item_id: int, user: str, verdict: str, target: str | None, note: str,
+                          clock: Clock) -> dict[str, Any]:
+        """An admin's decision on a disputed item (one per item: a second raises `LeaseError`), logged."""
+        with self._transaction() as db:
+            item = db.execute("SELECT run_id, cycle FROM review_items WHERE id = ?", (item_id,)).fetchone()
+            if item is None:
+                raise LeaseError(f"there is no review item {item_id}")
+            if db.execute("SELECT 1 FROM adjudications WHERE item_id = ?", (item_id,)).fetchone() is not None:
+                raise LeaseError(f"item {item_id} has been adjudicated already")
+            now = clock()
+            db.execute("INSERT INTO adjudications (item_id, run_id, cycle, user, verdict, target, note, ts)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (item_id, item["run_id"], item["cycle"], user, verdict,
+                                                            target, note, now))
+            self.event(item["run_id"], user, "adjudicate", {"item": item_id, "cycle": item["cycle"],
+                                                            "verdict": verdict, "target": target, "note": note})
+        return {"item_id": item_id, "verdict": verdict, "target": target}
+
+    def review_adjudications(self, cycle: int | None = None) -> list[dict[str, Any]]:
+        """Admins' decisions on disputed items, oldest first."""
+        sql = "SELECT * FROM adjudications" + (" WHERE cycle = ?" if cycle is not None else "") + " ORDER BY id"
+        return self._rows(sql, () if cycle is None else (cycle,))
+
     def review_leases(self) -> list[dict[str, Any]]:
         return self._rows("SELECT * FROM leases ORDER BY id")
 

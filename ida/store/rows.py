@@ -23,11 +23,12 @@ class ExampleRow:
     verdict: str | None = None
     target: str | None = None
     cycle: int | None = None  # set when read back from the store
+    target_provenance: str | None = None  # verified / propagated / model, once reviewed (`ida.review.outcome`)
 
-    def reviewed(self, verdict: str | None, target: str | None) -> ExampleRow:
-        """The same row with the review's verdict and training target."""
+    def reviewed(self, verdict: str | None, target: str | None, target_provenance: str | None = None) -> ExampleRow:
+        """The same row with the review's verdict, training target and the target's provenance."""
         return ExampleRow(self.question_id, self.difficulty, self.prompt, self.answer, self.true_answer, self.graph,
-                          self.provenance, verdict, target, self.cycle)
+                          self.provenance, verdict, target, self.cycle, target_provenance)
 
 
 @dataclass(frozen=True)

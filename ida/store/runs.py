@@ -153,11 +153,11 @@ class RunTables:
     def _upsert_example(self, run_id: str, cycle: int, e: ExampleRow) -> None:
         self._db.execute(
             "INSERT INTO examples (run_id, cycle, question_id, difficulty, prompt, answer, true_answer, graph,"
-            " provenance, verdict, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " provenance, verdict, target, target_provenance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, cycle, question_id) DO UPDATE SET verdict = excluded.verdict,"
-            " target = excluded.target",
+            " target = excluded.target, target_provenance = excluded.target_provenance",
             (run_id, cycle, e.question_id, e.difficulty, e.prompt, e.answer, e.true_answer, json.dumps(e.graph),
-             json.dumps(e.provenance), e.verdict, e.target))
+             json.dumps(e.provenance), e.verdict, e.target, e.target_provenance))
 
     def examples(self, run_id: str, cycle: int) -> list[ExampleRow]:
         rows = self._db.execute("SELECT * FROM examples WHERE run_id = ? AND cycle = ? ORDER BY id", (run_id, cycle))
@@ -193,4 +193,5 @@ class RunTables:
 
 def _example(r: sqlite3.Row) -> ExampleRow:
     return ExampleRow(r["question_id"], r["difficulty"], r["prompt"], r["answer"], r["true_answer"],
-                      json.loads(r["graph"]), json.loads(r["provenance"]), r["verdict"], r["target"], r["cycle"])
+                      json.loads(r["graph"]), json.loads(r["provenance"]), r["verdict"], r["target"], r["cycle"],
+                      r["target_provenance"])

@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS workspaces (
   text TEXT NOT NULL, prompt TEXT NOT NULL, difficulty INTEGER NOT NULL, model_version TEXT NOT NULL,
   holder TEXT, claimed REAL, expires REAL, answer TEXT, finished_by TEXT, finished REAL, created REAL NOT NULL,
   UNIQUE (run_id, cycle, question_id));
+CREATE TABLE IF NOT EXISTS adjudications (
+  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL UNIQUE, run_id TEXT NOT NULL, cycle INTEGER NOT NULL,
+  user TEXT NOT NULL, verdict TEXT NOT NULL, target TEXT, note TEXT NOT NULL, ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, user TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, revoked REAL,
+  client TEXT NOT NULL, method TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS workspace_steps (
   id INTEGER PRIMARY KEY, workspace_id INTEGER NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL,
   asked TEXT NOT NULL, answer TEXT NOT NULL, answered_by TEXT NOT NULL, user TEXT NOT NULL, ts REAL NOT NULL,
@@ -75,6 +81,7 @@ CREATE TABLE IF NOT EXISTS workspace_steps (
 COLUMNS = (
     ("review_items", "key", "TEXT"),  # a node item's memo key (model version + prompt); NULL for whole examples
     ("review_items", "priority", "REAL NOT NULL DEFAULT 0"),  # claim order within a cycle: the sampled order
+    ("examples", "target_provenance", "TEXT"),  # verified / propagated / model (NULL: not reviewed yet)
 )
 
 INDEXES = """

@@ -32,6 +32,11 @@ class AssignmentsTask(WorldTask[Assignments, int]):
     assignments, contexts of 67 tokens)."""
 
     name = "assignments"
+    # For reviewers: what the evidence's symbols mean (one line), and how to judge an answer.
+    legend = ('vI = vJ vK: vI := f(vJ, vK); vI = n: a base value; f a b = c: the table gives f(a, b) = c')
+    review_guidelines = (
+        "Work from the base values up through the table lines; the asked variable's value is the "
+        'answer. Edit to it if it differs.')
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, n_values: int = 8, vars_per_level: int | None = None,
                  max_depth: int = 6, eval_per_difficulty: int = 16, n_train: int = 2000) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from ida.tasks.base import UNKNOWN, Form, HProgram, ask, parse_int
+from ida.tasks.base import UNKNOWN, Form, HProgram, Question, ask, parse_int
 from ida.tasks.world_task import Sub, WorldTask, check_int, numbers, per_form, token_int
 
 
@@ -25,6 +25,11 @@ class PermutationTask(WorldTask[Permutation, tuple[int, int]]):
     `n_train` is the size of the in-context train split (the in-weights train split is the whole space)."""
 
     name = "permutation"
+    # For reviewers: what the evidence's symbols mean (one line), and how to judge an answer.
+    legend = ("a > b: the permutation σ sends a to b; step i gives σ^i of the question's item, so the last step is σ^k")
+    review_guidelines = (
+        "Check the answer against the last step. Accept if they match; Edit to the last step's item"
+        ' if not; Reject only if the question cannot be read.')
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, n_items: int | None = None, max_k: int = 8,
                  eval_per_difficulty: int = 16, n_train: int = 2000) -> None:
@@ -107,6 +112,16 @@ class PermutationTask(WorldTask[Permutation, tuple[int, int]]):
             facts.append(f"{x} > {world.sigma[x]}")
             x = world.sigma[x]
         return facts
+
+    def derivation(self, question: Question) -> list[str]:
+        """The evidence as numbered steps, each saying which power of σ it reaches."""
+        world, _ = self._world_of(question)
+        x, k = self._parse_text(world, question.text)
+        start, steps = x, []
+        for i in range(1, k + 1):
+            steps.append(f"{i}. {x} > {world.sigma[x]}   (σ^{i}({start}) = {world.sigma[x]})")
+            x = world.sigma[x]
+        return steps
 
     def _tokens(self) -> list[str]:
         return ["perm", "^", ">", *numbers(0, max(self.n_items - 1, self.max_k))]

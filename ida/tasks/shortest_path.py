@@ -48,6 +48,13 @@ class ShortestPathTask(WorldTask[Graph, tuple[str, int, int, int]]):
     min(4, n_nodes - 1) in the in-context form, where it also fixes the difficulties: 0..max_dist."""
 
     name = "shortest_path"
+    # For reviewers: what the evidence's symbols mean (one line), and how to judge an answer.
+    legend = (
+        'u > v: an edge from u to v; first the edges out of A, then a shortest path from A to B, '
+        'one edge per step')
+    review_guidelines = (
+        'A distance is the number of edges on the listed path; Edit to it if the answer differs (no'
+        " path: the task's no-path answer).")
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, n_nodes: int | None = None,
                  extra_edges: int | None = None, max_dist: int | None = None, eval_per_difficulty: int = 16,

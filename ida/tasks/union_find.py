@@ -32,6 +32,13 @@ class UnionFindTask(WorldTask[Forest, tuple[str, int]]):
     (contexts of 63 tokens)."""
 
     name = "union_find"
+    # For reviewers: what the evidence's symbols mean (one line), and how to judge an answer.
+    legend = (
+        "x > p: p is x's parent; r = v: the root r holds the value v; depth = the number of > steps"
+        ' up to the root')
+    review_guidelines = (
+        "value: the root's value (last step); parent: the first step's right side; depth: how many "
+        '> steps. Edit to that if the answer differs.')
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, n_elements: int | None = None, max_depth: int = 6,
                  n_values: int = 8, eval_per_difficulty: int = 16, n_train: int = 2000) -> None:

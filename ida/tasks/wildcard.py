@@ -29,6 +29,11 @@ class WildcardTask(WorldTask[Strings, tuple[str, ...]]):
     contexts of 47 tokens)."""
 
     name = "wildcard"
+    # For reviewers: what the evidence's symbols mean (one line), and how to judge an answer.
+    legend = (
+        'a b a = 3: the string a b a is worth 3; every string the pattern matches (* is any letter)'
+        ' is listed once')
+    review_guidelines = ('The answer is the sum of the listed values. Add them; Edit to the sum if the answer differs.')
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, length: int | None = None,
                  eval_per_difficulty: int = 16, n_train: int = 2000) -> None:

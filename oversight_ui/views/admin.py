@@ -1,6 +1,6 @@
 """Admin: reviewer statistics (items per hour, median seconds per item, verdict rates, agreement on the overlap
-slice), wrong targets trained on per cycle, disputed items side by side, a drill-down per item, live leases,
-accounts, and the append-only audit log (verdicts with their comments and edits)."""
+slice), wrong targets trained on per cycle, disputes (decided on the Adjudicate page), a drill-down per item,
+live leases, accounts, and the append-only audit log (verdicts with their comments and edits)."""
 
 from __future__ import annotations
 
@@ -9,27 +9,21 @@ import time
 
 import streamlit as st
 
-from ida.review.stats import agreement, disputed, reviewer_stats
-from oversight_ui.labels import item
+from ida.review.disputes import cohen_kappa, disputes
+from ida.review.stats import agreement, reviewer_stats
 from oversight_ui.session import open_stores, require_admin, utc
 
 
-def show_disputes(verdicts: list[dict]) -> None:
-    """Items whose two overseers disagree: both verdicts, comments and edits side by side."""
+def show_disputes(verdicts: list[dict], adjudications: list[dict]) -> None:
+    """How many items two overseers disagree on, how many wait for a decision, and where to decide them."""
     st.subheader("Disputed items", divider="gray")
-    items = disputed(verdicts)
-    if not items:
-        st.caption("No disagreement on the overlap slice.")
-    for item_id, vs in items.items():
-        first = vs[0]
-        st.markdown(f"**Item {item_id}** · cycle {first['cycle']} · {item(first['node'])}")
-        st.code(first["question_id"], language=None)
-        for col, v in zip(st.columns(len(vs)), vs):
-            with col.container(border=True):
-                st.text(f"{v['user']}: {v['verdict']}")
-                if v["target"] is not None:
-                    st.text(f"edited answer: {v['target']}")
-                st.text(f"comment: {v['comment'] or '-'}")
+    found = disputes(verdicts, adjudications)
+    kappa, n = cohen_kappa(verdicts)
+    waiting = sum(d.decision is None for d in found)
+    st.caption(f"{len(found)} disputes, {waiting} waiting for a decision; Cohen's kappa "
+               + ("-" if kappa is None else f"{kappa:.2f}") + f" over {n} items judged twice.")
+    if found:
+        st.page_link("views/adjudicate.py", label="Decide them on the Adjudicate page", icon=":material/gavel:")
 
 
 def drill_down(verdicts: list[dict], events: list[dict], leases: list[dict]) -> None:
@@ -52,7 +46,7 @@ def main() -> None:
     st.title("Reviewers & audit log")
     with open_stores() as s:
         queue = s.queue()
-        verdicts = queue.verdicts()
+        verdicts, adjudications = queue.verdicts(), queue.adjudications()
         live = [lease for lease in queue.leases() if lease["ended"] is None]
         users = s.users.list()
         events = s.run.events()
@@ -72,7 +66,7 @@ def main() -> None:
         st.dataframe([{"cycle": c, "accepted targets that are wrong": m["oversight"].get("accepted_wrong"),
                        "accepted": m["oversight"].get("accepted"), "reject rate": m["oversight"].get("reject_rate")}
                       for c, m in sorted(oversight.items())], hide_index=True, width="stretch")
-    show_disputes(verdicts)
+    show_disputes(verdicts, adjudications)
     drill_down(verdicts, events, leases)
     if live:
         st.subheader("Live leases", divider="gray")

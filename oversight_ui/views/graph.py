@@ -1,4 +1,5 @@
-"""Graphs: browse any amplified example of the run, its subquestion graph and subanswers."""
+"""Graphs: browse any amplified example of the run, its subquestion graph and subanswers, and where its training
+target comes from (a badge: verified / propagated / model), filtered by that provenance if wished."""
 
 from __future__ import annotations
 
@@ -6,6 +7,21 @@ import streamlit as st
 
 from oversight_ui.graph_dot import node_rows, to_dot
 from oversight_ui.session import open_stores, require_user
+
+
+BADGES = {"verified": ("verified: a person saw this question and answer", "green"),
+          "propagated": ("propagated: from a node verdict, nobody saw the whole", "orange"),
+          "model": ("model: nobody reviewed it", "gray")}
+FILTERS = {"all": lambda e: True, **{p: (lambda e, p=p: e.target_provenance == p) for p in BADGES},
+           "not reviewed yet": lambda e: e.target_provenance is None}
+
+
+def provenance_badge(example) -> None:  # type: ignore[no-untyped-def]
+    if example.target_provenance in BADGES:
+        label, colour = BADGES[example.target_provenance]
+        st.badge(label, color=colour)
+    else:
+        st.badge("not reviewed yet", color="gray")
 
 
 def main() -> None:
@@ -16,13 +32,18 @@ def main() -> None:
         if not cycles:
             st.info("No amplified examples yet.")
             return
-        cols = st.columns(3)
+        cols = st.columns(4)
         cycle = cols[0].selectbox("Cycle", cycles, index=len(cycles) - 1, key="graph_cycle")
         examples = s.run.examples(s.run_id, cycle)
+    source = cols[1].selectbox("Target provenance", list(FILTERS), key="graph_provenance")
+    examples = [e for e in examples if FILTERS[source](e)]
+    if not examples:
+        st.info(f"No example of cycle {cycle} is {source}.")
+        return
     difficulties = sorted({e.difficulty for e in examples})
-    difficulty = cols[1].selectbox("Difficulty", difficulties, index=len(difficulties) - 1, key="graph_difficulty")
+    difficulty = cols[2].selectbox("Difficulty", difficulties, index=len(difficulties) - 1, key="graph_difficulty")
     shown = [e for e in examples if e.difficulty == difficulty]
-    chosen = cols[2].selectbox("Question", range(len(shown)), key="graph_question",
+    chosen = cols[3].selectbox("Question", range(len(shown)), key="graph_question",
                                format_func=lambda i: shown[i].graph["nodes"][0]["text"])
     example = shown[chosen]
     left, right = st.columns([2, 3])
@@ -31,7 +52,9 @@ def main() -> None:
         st.text(example.graph["nodes"][0]["text"])
         st.subheader("Amplified answer", divider="gray")
         st.code(example.answer if example.answer is not None else "(failed)", language=None)
-        st.caption(f"verdict: {example.verdict or 'none yet'}")
+        provenance_badge(example)
+        st.caption(f"verdict: {example.verdict or 'none yet'}"
+                   + (f" · training target: {example.target}" if example.target is not None else ""))
     with right:
         st.graphviz_chart(to_dot(example.graph))
     st.dataframe(node_rows(example.graph), hide_index=True, width="stretch")

@@ -1,10 +1,10 @@
-"""My history: every verdict this overseer gave, newest first, with the time it took."""
+"""My history: every verdict this overseer gave, newest first, with the question's text (and a node's
+subquestion), and the time it took."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from oversight_ui.labels import item
 from oversight_ui.session import open_stores, require_user, utc
 
 
@@ -13,10 +13,13 @@ def main() -> None:
     st.title("My history")
     with open_stores() as s:
         verdicts = s.queue().verdicts(user=user.name)
-        texts = {}
+        texts, whats = {}, {}
         for v in verdicts:
             example = s.run.example(v["run_id"], v["cycle"], v["question_id"])
-            texts[v["id"]] = example.graph["nodes"][0]["text"] if example and example.graph else "?"
+            nodes = {n.get("id"): n for n in (example.graph.get("nodes", []) if example else [])}
+            texts[v["id"]] = nodes.get(0, {}).get("text", "?")
+            whats[v["id"]] = ("the whole answer" if v["node"] == 0
+                              else f"subquestion: {nodes.get(v['node'], {}).get('text', '?')}")
     if not verdicts:
         st.info("No verdicts yet.")
         return
@@ -26,7 +29,7 @@ def main() -> None:
     for col, (k, n) in zip(cols[1:], counts.items()):
         col.metric(k.capitalize(), n)
     rows = [{"when (UTC)": utc(v["ts"]),
-             "cycle": v["cycle"], "question": texts[v["id"]], "what": item(v["node"]), "verdict": v["verdict"],
+             "cycle": v["cycle"], "question": texts[v["id"]], "what": whats[v["id"]], "verdict": v["verdict"],
              "edited answer": v["target"], "comment": v["comment"], "seconds": round(v["seconds"], 1)}
             for v in reversed(verdicts)]
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -9,6 +9,7 @@ import time
 
 import streamlit as st
 
+from ida.review.preview import target_preview
 from ida.review.queue import Lease, LeaseError, ReviewQueue
 from ida.review.view import ItemView, lease_view
 from oversight_ui.graph_dot import legend_html, node_rows, to_dot
@@ -16,22 +17,30 @@ from oversight_ui.labels import item, overseer
 from oversight_ui.session import Stores, open_stores, require_user, run_config, task
 
 SHORTCUTS = {"accept": "A", "edit": "E", "reject": "X"}
-# While typing in the verdict form: Esc leaves the field (so A / E / X work again), Ctrl+Enter presses Edit.
-# Our own fixed script, in a same-origin component frame, listening on the page once.
+# While typing in the verdict form: Esc leaves the field (so A / E / X work again), Ctrl+Enter presses Edit. Our
+# own fixed script, in a same-origin component frame. The frame is made anew for every item (its text names the
+# lease), and a listener dies with the frame that added it: so each frame replaces the previous listener (a guard
+# flag kept the dead one after "N" claimed the next item, and the keys stopped working), and scrolls the page to
+# the top, so that a new item opens at its question.
 KEYS_JS = """<script>
+/* lease LEASE_ID */
 const doc = window.parent.document;
-if (!doc.__idaKeys) {
-  doc.__idaKeys = true;
-  doc.addEventListener("keydown", (e) => {
-    const el = doc.activeElement;
-    if (!el || el.tagName !== "INPUT") return;
-    if (e.key === "Escape") { el.blur(); e.preventDefault(); return; }
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
-      const form = el.closest("[data-testid='stForm']");
-      const edit = form && [...form.querySelectorAll("button")].find(b => b.innerText.trim().startsWith("Edit"));
-      if (edit) { e.preventDefault(); e.stopPropagation(); el.blur(); setTimeout(() => edit.click(), 50); }
-    }
-  }, true);
+if (doc.__idaKeys) doc.removeEventListener("keydown", doc.__idaKeys, true);
+doc.__idaKeys = (e) => {
+  const el = doc.activeElement;
+  if (!el || el.tagName !== "INPUT") return;
+  if (e.key === "Escape") { el.blur(); e.preventDefault(); return; }
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+    const form = el.closest("[data-testid='stForm']");
+    const edit = form && [...form.querySelectorAll("button")].find(b => b.innerText.trim().startsWith("Edit"));
+    if (edit) { e.preventDefault(); e.stopPropagation(); el.blur(); setTimeout(() => edit.click(), 50); }
+  }
+};
+doc.addEventListener("keydown", doc.__idaKeys, true);
+if (doc.__idaLease !== "LEASE_ID") {
+  doc.__idaLease = "LEASE_ID";
+  for (const el of [doc.querySelector("[data-testid='stMain']"), doc.scrollingElement]) if (el) el.scrollTop = 0;
+  window.parent.scrollTo(0, 0);
 }
 </script>"""
 MAX_FACTS = 200  # facts listed at once in the search (a world can have thousands)
@@ -101,9 +110,13 @@ def evidence(view: ItemView, lease_id: int, in_context: bool) -> None:
     used = set(view.evidence)
     others = [f for f in view.facts if f not in used]
     if view.evidence:
-        st.code("\n".join(view.evidence), language=None)
+        st.code("\n".join(view.steps or view.evidence), language=None)
+        if view.legend:
+            st.caption(f"{len(view.steps)} steps · {view.legend}")
     else:
         st.caption("No facts to show for this item.")
+    if view.guidelines:
+        st.caption(f"How to judge: {view.guidelines}")
     if not others:
         return
     where = "in the question's context" if in_context else "of the world the model learnt"
@@ -143,9 +156,15 @@ def verdict_form(queue: ReviewQueue, lease: Lease, user: str, answer: str | None
     if verdict == "edit" and " ".join(edited.split()) == " ".join((answer or "").split()):
         field_error.error("Change the answer before Edit, or Accept it as it is.")
         return
+    target = " ".join(edited.split()) if verdict == "edit" else None
+    if verdict == "edit" and (error := task().validate_answer(target or "")):
+        field_error.error(f"Not saved: {error}")
+        return
+    if needs_preview(queue, lease, verdict, target):
+        return
     try:
-        queue.submit(lease.id, user, verdict, target=edited if verdict == "edit" else None, comment=comment,
-                     validate=task().validate_answer, reclaim=True)
+        queue.submit(lease.id, user, verdict, target=target, comment=comment, validate=task().validate_answer,
+                     reclaim=True)
     except LeaseError as err:
         field_error.error(f"Not saved: {err}. Your text is kept here; Release to move on.")
         return
@@ -159,6 +178,35 @@ def verdict_form(queue: ReviewQueue, lease: Lease, user: str, answer: str | None
     st.rerun()
 
 
+def needs_preview(queue: ReviewQueue, lease: Lease, verdict: str, target: str | None) -> bool:
+    """`review.propagate: preview`: the first Edit or Reject of a node shows the training targets it will create
+    or change (recomputed by the task's program) and saves nothing; pressing it again unchanged saves it."""
+    if lease.key is None or verdict == "accept" or run_config().review.propagate != "preview":
+        return False
+    key = f"ida_preview-{lease.id}"
+    if st.session_state.get(key) == [verdict, target]:
+        return False
+    st.session_state[key] = [verdict, target]
+    rows = target_preview(queue.store, task(), lease, target)
+    changed = [r for r in rows if r.changed]
+    with st.container(border=True, key=f"preview-{lease.id}"):
+        st.warning(f"Not saved yet: this {verdict} changes {len(changed)} training answer"
+                   f"{'' if len(changed) == 1 else 's'} (of {len(rows)} that use this subanswer). Check them, "
+                   f"then press {verdict.capitalize()} again to save.")
+        st.dataframe([{"question": r.question, "target now": r.now or "-",
+                       "target after": r.then if r.then is not None else (r.note or "dropped")} for r in rows],
+                     hide_index=True, width="stretch")
+    return True
+
+
+def only_nodes_why(s: Stores, queue: ReviewQueue, cycle: int) -> str:
+    """review.unit both, and the cycle queued subquestions only: say why (no whole answer could be reviewed)."""
+    if run_config().review.unit != "both" or any(i["key"] is None for i in queue.items(cycle=cycle)):
+        return ""
+    return (f" (only subquestions this cycle: none of cycle {cycle}'s whole answers is reviewable: each was H's own"
+            " or failed, which is usual while the model is untrained; its subanswers are)")
+
+
 def status(s: Stores, queue: ReviewQueue) -> str:
     """Where the run stands, in an overseer's words."""
     run = s.run.run(s.run_id)
@@ -169,7 +217,7 @@ def status(s: Stores, queue: ReviewQueue) -> str:
         return "No items yet: the run's first items are coming (this page refreshes itself)."
     cycle = cycles[-1]
     done, wanted = queue.progress(s.run_id, cycle)
-    line = f"{done} of {wanted} verdicts given in cycle {cycle}"
+    line = f"{done} of {wanted} verdicts given in cycle {cycle}" + only_nodes_why(s, queue, cycle)
     review_open = s.run.phase_result(s.run_id, cycle, "review") is None
     if done < wanted and review_open and run_config().review.wait:
         return line + ": the run is waiting on you."
@@ -243,8 +291,12 @@ def main() -> None:
             return
         with st.sidebar:  # beside the item, not above it: the item keeps the height of the window
             countdown(lease.expires, queue.lease_seconds)
+        # our fixed script (never model text, only the lease id): it needs the page, so an iframe; in the sidebar,
+        # in view (Chromium loads an iframe below the fold only when scrolled to, and the keys then waited) and
+        # out of the item's height
+        with st.sidebar:
+            st.iframe(KEYS_JS.replace("LEASE_ID", str(int(lease.id))), height=1)
         show_item(queue, lease, user.name)
-        st.iframe(KEYS_JS, height=1)  # our fixed script (never model text): it needs the page, so an iframe
 
 
 main()

@@ -1,12 +1,16 @@
 """Decompose (the human as H): claim a question, ask the current model M_n subquestions one at a time (each may
 use earlier answers as #1, #2, ...), see its answers as they come, then write the final answer. The workspace is
-leased for `review.workspace_minutes`; a workspace whose lease runs out returns to the queue with its subquestions.
-The run's amplify phase waits for these and trains on the answers."""
+leased for `review.workspace_minutes`; a workspace whose lease runs out returns to the queue with its subquestions
+(an answer submitted after that is kept on the page and said not saved). The model loads in the background as
+soon as a workspace shows; the page refreshes itself while it waits for questions. The run's amplify phase waits
+for these and trains on the answers."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import streamlit as st
@@ -18,9 +22,29 @@ from oversight_ui.labels import who
 from oversight_ui.session import open_stores, require_user, run_config, run_dir, task
 
 
-@st.cache_resource(show_spinner="Loading the model ...")
+SHOWN = "ida_ws_shown"  # session state: the workspace the page showed (kept when its lease runs out)
+KEPT = "ida_ws_kept"  # session state: {workspace id: the final answer typed} when it could not be saved
+_LOADING: dict[tuple[str, int, str], Future] = {}  # the model per (run, cycle, version), loading or loaded
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ida-model")
+_LOCK = threading.Lock()
+
+
+def warm(path: str, cycle: int, version: str) -> Future:
+    """Start loading the model as soon as a workspace shows (the overseer reads and types meanwhile), once per
+    app process; imports the model stack: only this page pays for it."""
+    key = (path, cycle, version)
+    with _LOCK:
+        if key not in _LOADING:
+            _LOADING[key] = _POOL.submit(model_answerer, Path(path), cycle, version)
+        return _LOADING[key]
+
+
 def _answerer(path: str, cycle: int, version: str) -> Callable[[str], str]:
-    return model_answerer(Path(path), cycle, version)  # imports the model stack: only this page pays for it
+    future = warm(path, cycle, version)
+    if not future.done():
+        with st.spinner("Loading the model ..."):
+            return future.result()
+    return future.result()
 
 
 @st.fragment(run_every=1.0)
@@ -54,21 +78,26 @@ def show(desk: Workspaces, ws: Workspace, user: str, errors) -> None:  # type: i
         asked = st.form_submit_button("Ask the model", key=f"ws_ask-{ws.id}")
     if asked:
         try:
-            desk.ask(ws.id, user, text, _answerer(str(run_dir()), ws.cycle, ws.model_version))
+            desk.ask(ws.id, user, text, _answerer(str(run_dir()), ws.cycle, ws.model_version), task=task())
         except (InputError, WorkspaceError) as err:
             ask_error.error(f"Not asked: {err}")
         else:
             st.rerun()
     with st.form(f"final-{ws.id}", enter_to_submit=False):
-        answer = st.text_input("Final answer to the question", key=f"ws_answer-{ws.id}")
+        answer = st.text_input("Final answer to the question", key=f"ws_answer-{ws.id}",
+                               value=st.session_state.get(KEPT, {}).get(ws.id, ""))
         final_error = st.empty()
         done = st.form_submit_button("Submit the final answer", type="primary", key=f"ws_finish-{ws.id}")
     if done:
         try:
             desk.finish(ws.id, user, answer, task=task())
-        except (InputError, WorkspaceError) as err:
+        except InputError as err:
             final_error.error(f"Not saved: {err}")
+        except WorkspaceError:
+            keep(ws.id, answer)
+            st.rerun()
         else:
+            st.session_state.get(KEPT, {}).pop(ws.id, None)
             st.session_state["ida_ws_done"] = ws.text
             st.rerun()
     if st.button("Release: give the question back (your subquestions stay)", key=f"ws_release-{ws.id}",
@@ -77,7 +106,40 @@ def show(desk: Workspaces, ws: Workspace, user: str, errors) -> None:  # type: i
             desk.release(ws.id, user)
         except WorkspaceError as err:
             errors.error(str(err))
+        st.session_state.pop(SHOWN, None)
         st.rerun()
+
+
+def keep(workspace_id: int, answer: str) -> None:
+    """The final answer typed when the lease had run out: kept for the page to show (and prefill) with why."""
+    st.session_state.setdefault(KEPT, {})[workspace_id] = answer
+
+
+def lost_lease(desk: Workspaces, errors) -> None:  # type: ignore[no-untyped-def]
+    """The page showed a workspace whose lease ran out: say so, and keep what was typed (never drop it)."""
+    shown = st.session_state.get(SHOWN)
+    old = desk.get(shown) if shown is not None else None
+    if old is None or old.finished:
+        st.session_state.pop(SHOWN, None)
+        return
+    typed = st.session_state.get(KEPT, {}).get(old.id) or st.session_state.get(f"ws_answer-{old.id}") or ""
+    if typed:
+        keep(old.id, typed)
+    errors.warning("Not saved: the lease on this question ran out before your final answer was submitted; it "
+                   "went back to the queue with your subquestions." + (" Your answer is kept below: claim the "
+                   "question again to submit it." if typed else ""))
+    if typed:
+        errors.code(f"{old.text}\nyour answer: {typed}", language=None)
+
+
+@st.fragment(run_every=3.0)
+def refresh_when_questions_arrive() -> None:
+    """While nothing is claimed: rerun the page when questions arrive or get decomposed."""
+    with open_stores() as s:
+        key = [(w.id, w.finished, w.holder) for w in s.run.workspaces(s.run_id)]
+    if st.session_state.setdefault("ida_ws_seen", key) != key:
+        st.session_state["ida_ws_seen"] = key
+        st.rerun(scope="app")
 
 
 def main() -> None:
@@ -90,6 +152,7 @@ def main() -> None:
         desk = s.workspaces()
         ws = desk.current(user.name)
         if ws is None:
+            lost_lease(desk, errors)
             cycles = sorted({w.cycle for w in s.run.workspaces(s.run_id)})
             if cycles:
                 finished, total = s.run.workspace_progress(s.run_id, cycles[-1])
@@ -103,7 +166,10 @@ def main() -> None:
                     errors.info("No question waits for decomposition right now.")
                 else:
                     st.rerun()
+            refresh_when_questions_arrive()
             return
+        st.session_state[SHOWN] = ws.id
+        warm(str(run_dir()), ws.cycle, ws.model_version)
         countdown(ws.expires or 0.0, desk.seconds)
         show(desk, ws, user.name, errors)
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from app_server import free_port, wait_healthy
-from ida.review.users import Users
+from ida.accounts.users import Users
 from ida.store import Store
 from review_world import PASSWORDS
 from test_e2e_review import TIMEOUT, claim, logged_in, queue, wait_until

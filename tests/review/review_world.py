@@ -10,7 +10,7 @@ from decomposition.graph import SubquestionGraph
 from ida.config import dump_config, load_config
 from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
 from ida.store import ExampleRow, Store
-from ida.review.users import Users
+from ida.accounts.users import Users
 from ida.tasks import Question
 
 PASSWORDS = {"alice": "alice-password", "bob": "bob-password-1", "root": "root-password"}
@@ -105,3 +105,48 @@ def make_workspace_run(root: Path, questions: int = 1) -> Path:
         Users(users).add(name, "overseer", PASSWORDS[name])
     users.close()
     return run_dir
+
+
+def logged_in(name: str, role: str) -> dict:
+    """The app's session state for `name` with a live server-side session (IDA_USERS_DB names the store)."""
+    import os
+
+    from ida.accounts import Sessions, User
+    from ida.store import Store
+
+    sid = Sessions(Store(os.environ["IDA_USERS_DB"])).open(User(name, role), "test", "password")  # type: ignore
+    return {"name": name, "role": role, "method": "password", "sid": sid}
+
+
+def make_node_review_run(root: Path) -> Path:
+    """`root/runs/n1`: permutation (8 items, max_k 4, seed 5) with node review: one cycle of real amplified
+    examples (a scripted M0 wrong on two subquestions, `node_world`), its node items queued least confident first,
+    and the accounts beside it."""
+    from ida.progress import RunProgress
+    from ida.review.human import human_review
+    from ida.review.policies import ReviewRequest
+    from node_world import make_cycle
+
+    run_dir = root / "runs" / "n1"
+    run_dir.mkdir(parents=True)
+    config = load_config(None, ["review.policy=human", "max_cycles=1", "review.unit=node", "review.wait=false",
+                                "review.sampling=uncertainty", "task.seed=5", "task.params={n_items: 8, max_k: 4}"])
+    (run_dir / "config.yaml").write_text(dump_config(config))
+    store = Store(run_dir / "ida.sqlite")
+    store.create_run("n1", "permutation", dump_config(config))
+    task, rows, questions = make_cycle()
+    store.finish_phase("n1", 1, "amplify", {"examples": len(rows)}, examples=rows)
+    request = ReviewRequest(store, "n1", 1, store.examples("n1", 1), questions, task, 3, RunProgress(quiet=True), "")
+    human_review(request, config.review)
+    store.close()
+    _accounts(root)
+    return run_dir
+
+
+def _accounts(root: Path) -> None:
+    users = Store(root / "runs" / "users.sqlite")
+    accounts = Users(users)
+    accounts.add("alice", "overseer", PASSWORDS["alice"])
+    accounts.add("bob", "overseer", PASSWORDS["bob"], email="bob@example.org")
+    accounts.add("root", "admin", PASSWORDS["root"], email="root@example.org")
+    users.close()

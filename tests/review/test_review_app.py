@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from ida.review.queue import ReviewQueue
 from ida.store import Store
-from review_world import HOSTILE, PASSWORDS
+from review_world import HOSTILE, PASSWORDS, logged_in
 
 APP = str(Path(__file__).resolve().parents[2] / "oversight_ui" / "app.py")
 ADMIN_PAGE = str(Path(__file__).resolve().parents[2] / "oversight_ui" / "views" / "admin.py")
@@ -91,7 +91,7 @@ def test_overseer_cannot_open_admin_pages_and_admin_can(review_run):
         at.switch_page("views/admin.py")
     # Run directly, the admin page refuses an overseer's session too.
     page = AppTest.from_file(ADMIN_PAGE, default_timeout=60)
-    page.session_state["ida_user"] = {"name": "alice", "role": "overseer", "method": "password"}
+    page.session_state["ida_user"] = logged_in("alice", "overseer")
     page.run()
     assert "This page is for admins." in page.error[0].value and not page.dataframe
     admin = login(app(), "root", PASSWORDS["root"])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ida.accounts import Sessions
 from ida.review.queue import ReviewQueue
 from ida.store import Store
 from review_world import HOSTILE, PASSWORDS, make_review_run, make_workspace_run
@@ -87,18 +88,21 @@ def test_undo_of_ones_own_last_verdict(review_run):
     assert [e["payload"]["verdict"] for e in queue(review_run).store.events() if e["kind"] == "undo"] == ["reject"]
 
 
-def test_a_reload_keeps_the_session_and_a_forged_token_does_not(review_run):
+def test_no_session_rides_in_the_address_and_logout_revokes_it_in_the_store(review_run):
+    old = AppTest.from_file(APP, default_timeout=90)
+    old.query_params["session"] = "alice.9999999999.0123456789abcdef0123456789abcdef"  # an old-style token
+    old.run()
+    assert [t.value for t in old.title] == ["IDA oversight · log in"] and "session" not in old.query_params
     at = login("alice")
-    token = at.query_params["session"]
-    token = token[0] if isinstance(token, list) else token
-    reload = AppTest.from_file(APP, default_timeout=90)
-    reload.query_params["session"] = token
-    reload.run()
-    assert [t.value for t in reload.title] == ["Review queue"], reload.exception
-    forged = AppTest.from_file(APP, default_timeout=90)
-    forged.query_params["session"] = token.replace("alice", "root", 1)
-    forged.run()
-    assert [t.value for t in forged.title] == ["IDA oversight · log in"]
+    assert [t.value for t in at.title] == ["Review queue"] and "session" not in at.query_params
+    sid = at.session_state["ida_user"]["sid"]
+    users = Store(review_run.parent / "users.sqlite")
+    assert Sessions(users).check(sid).name == "alice"
+    assert users.session_get(sid) is None  # the store keeps only the id's hash
+    at.button(key="logout").click().run()
+    assert [t.value for t in at.title] == ["IDA oversight · log in"]
+    assert Sessions(users).check(sid) is None  # revoked: a kept cookie opens nothing
+    assert "logout" in [e["kind"] for e in queue(review_run).store.events()]
 
 
 def test_failed_logins_lock_the_account(review_run):
@@ -111,7 +115,7 @@ def test_failed_logins_lock_the_account(review_run):
     assert kinds.count("login_failed") == 5 and "login_locked" in kinds
 
 
-def test_admin_sees_disputed_items_side_by_side(tmp_path, monkeypatch):
+def test_admin_adjudicates_a_dispute_seeing_both_verdicts(tmp_path, monkeypatch):
     run_dir = make_review_run(tmp_path, n_items=2, overlap=1.0)
     monkeypatch.setenv("IDA_RUN_DIR", str(run_dir))
     monkeypatch.setenv("IDA_USERS_DB", str(run_dir.parent / "users.sqlite"))
@@ -124,10 +128,22 @@ def test_admin_sees_disputed_items_side_by_side(tmp_path, monkeypatch):
     at = login("root")
     at.switch_page("views/admin.py").run()
     assert not at.exception, at.exception
+    assert "1 disputes, 1 waiting for a decision" in texts(at)  # the admin page's summary
+    at.switch_page("views/adjudicate.py").run()
+    assert not at.exception, at.exception
     shown = " ".join(t.value for t in at.text)
-    assert "alice: accept" in shown and "bob: edit" in shown and "edited answer: 3" in shown
-    assert f"comment: {HOSTILE}" in shown  # as text
-    assert "Disputed items" in [s.value for s in at.subheader]
+    assert "alice · accept ·" in shown and "bob · edit ·" in shown and "edited answer: 3" in shown
+    assert f"comment: {HOSTILE}" in shown and " UTC" in shown  # as text, with the time
+    at.radio(key=f"decision-{a.item_id}").set_value("reject")
+    record = lambda: next(b for b in at.button if b.label == "Record decision")  # noqa: E731
+    record().click().run()
+    assert "say why in the note" in " ".join(e.value for e in at.error)
+    at.radio(key=f"decision-{a.item_id}").set_value("reject")
+    at.text_input(key=f"note-{a.item_id}").input("both missed the wrong fact")
+    record().click().run()
+    [decision] = q.adjudications()
+    assert (decision["user"], decision["verdict"], decision["note"]) == ("root", "reject", "both missed the wrong fact")
+    assert "Decided by root" in " ".join(x.value for x in at.success)
 
 
 @pytest.mark.slow  # loads a (tiny) model: about 20 s here
@@ -172,7 +188,11 @@ import json, sys, time
 import pytest
 from streamlit.testing.v1 import AppTest
 at = AppTest.from_file(sys.argv[1], default_timeout=60)
-at.session_state["ida_user"] = {"name": "root", "role": "admin", "method": "password"}
+import os
+from ida.accounts import Sessions, User
+from ida.store import Store
+sid = Sessions(Store(os.environ["IDA_USERS_DB"])).open(User("root", "admin"), "test", "password")
+at.session_state["ida_user"] = {"name": "root", "role": "admin", "method": "password", "sid": sid}
 first = time.perf_counter()
 at.run()
 again = time.perf_counter()

@@ -21,7 +21,7 @@ from tests.tiny import tiny
 
 TINY = tiny("distill.steps=5", "distill.batch_size=16", "max_cycles=1", "eval.baseline=false", "eval.amplified=false",
             "review.policy=human", "review.poll_seconds=0.05", "review.sample_rate=0.5", "review.overlap=0.25",
-            "review.include_h_only=true")
+            "review.include_h_only=true", "review.disputes=strictest")
 
 
 def overseers(db_path, stop: threading.Event, log: dict) -> None:

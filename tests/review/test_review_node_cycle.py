@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from ida.reporting import build_report
+
 from ida.config import load_config
 from ida.cycle import execute
 from ida.progress import RunProgress
@@ -30,4 +32,10 @@ def test_a_cycle_reviews_nodes_and_trains_on_recomposed_targets(tmp_path):
     dataset = [json.loads(line) for line in (run.dir / "cycle-1" / "dataset.jsonl").read_text().splitlines()]
     assert dataset and all(d["target"] == run.task.true_answer(by_id[d["question_id"]]) for d in dataset)
     rows = {r.question_id: r for r in run.store.examples(run.id, 1)}
-    assert all(rows[q].verdict in ("edit", "reject") for q in changed)
+    assert all(rows[q].verdict in ("propagated", "dropped") for q in changed)
+    assert all(rows[q].target_provenance == "propagated" for q in changed)
+    assert all(d["provenance"] in ("verified", "propagated", "model") for d in dataset)
+    assert sum(result["provenance"].values()) == len(dataset) and result["provenance"]["propagated"] > 0
+    [oversight] = build_report(run.dir)["oversight"]  # the report counts targets per provenance and difficulty
+    assert oversight["index"] == 1 and oversight["provenance"] == result["provenance"]
+    assert sum(oversight["provenance_by_difficulty"]["propagated"].values()) == result["provenance"]["propagated"]

@@ -80,13 +80,15 @@ def test_simulated_overseer_reviews_nodes_and_fixes_every_target_built_on_them()
     assert {p["verdict_item"] for p in record["propagated"]} == {KEY, memo_key("M0", "perm 5 ^ 2 =")}
     assert record["propagated_count"] > 0 and record["wrong_trained"] == 0
     assert record["wrong_caught"] == record["wrong_targets"] > 0
-    trained = [r for r in reviews if r.verdict != "reject"]
+    trained = [r for r in reviews if r.verdict not in ("reject", "dropped")]
     assert trained and all(r.target == task.true_answer(questions[r.question_id]) for r in trained)
     # an overseer who is always wrong rejects the right subanswers: their graphs are dropped
     noisy = cfg.model_copy(update={"error_rate": 1.0})
     noisy_reviews, record = simulated_review(make_request(rows, questions, task), noisy)
     assert {p["verdict"] for p in record["propagated"]} == {"reject"}
-    assert sum(r.verdict != "reject" for r in noisy_reviews) < len(trained)
+    assert sum(r.verdict not in ("reject", "dropped") for r in noisy_reviews) < len(trained)
+    dropped = [r for r in noisy_reviews if r.verdict == "dropped"]
+    assert dropped and all(r.provenance == "propagated" for r in dropped)  # never a person's reject
 
 
 def test_human_node_queue_holds_one_item_per_key_and_a_verdict_propagates(tmp_path):
@@ -113,8 +115,11 @@ def test_human_node_queue_holds_one_item_per_key_and_a_verdict_propagates(tmp_pa
     reviews, record = human_review(request, cfg)
     [entry] = record["propagated"]
     assert entry["verdict_item"] == lease.key and set(entry["question_ids"]) <= set(node.question_ids)
-    fixed = {r.question_id: r for r in reviews if r.verdict == "edit"}
+    fixed = {r.question_id: r for r in reviews if r.verdict == "propagated"}
     assert set(fixed) == set(node.question_ids) and all(r.reviewer == "alice" for r in fixed.values())
+    # a propagated target is never stored as a person's verdict on the example
+    assert all(r.provenance == "propagated" for r in fixed.values()) and not any(r.verdict == "edit" for r in reviews)
+    assert record["provenance"]["propagated"] == len(fixed) and record["provenance"]["verified"] == 0
 
 
 def test_view_shows_evidence_and_confidence_and_the_truth_only_when_opted_in():

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from ida.cli import app
 from ida.store import Store
-from ida.review.users import UserError, Users, hash_password, verify_password
+from ida.accounts.users import UserError, Users, hash_password, verify_password
 
 
 def test_hashes_are_salted_and_verify():
@@ -71,7 +71,7 @@ def test_review_command_refuses_a_missing_run_or_missing_accounts(tmp_path):
 
 
 def test_failed_logins_lock_the_client_too_and_the_lock_ends(tmp_path):
-    from ida.review.users import LOCK_SECONDS, MAX_CLIENT_FAILURES, LoginLocked
+    from ida.accounts.users import LOCK_SECONDS, MAX_CLIENT_FAILURES, LoginLocked
 
     now = [1000.0]
     store = Store(tmp_path / "users.sqlite")
@@ -87,14 +87,23 @@ def test_failed_logins_lock_the_client_too_and_the_lock_ends(tmp_path):
     assert [e["payload"]["client"] for e in store.events() if e["kind"] == "login_locked"] == ["10.0.0.9"]
 
 
-def test_session_tokens_are_signed_and_expire(tmp_path):
-    from ida.review.users import read_session_token, session_secret, session_token
+def test_sessions_are_server_side_and_end_at_logout_expiry_and_password_change(tmp_path):
+    from ida.accounts import Sessions
 
-    secret = session_secret(tmp_path / "users.sqlite")
-    assert session_secret(tmp_path / "users.sqlite") == secret
-    assert (tmp_path / "session.key").stat().st_mode & 0o077 == 0
-    token = session_token("a.b", secret, now=100.0, hours=1)
-    assert read_session_token(token, secret, now=200.0) == "a.b"
-    assert read_session_token(token, secret, now=100.0 + 3601) is None
-    assert read_session_token(token.replace("a.b", "root", 1), secret, now=200.0) is None
-    assert read_session_token("garbage", secret) is None and read_session_token(token, b"other", now=200.0) is None
+    store = Store(tmp_path / "users.sqlite")
+    users = Users(store)
+    alice = users.add("alice", "overseer", "alice-password")
+    now = [1000.0]
+    sessions = Sessions(store, clock=lambda: now[0], hours=1)
+    sid, other = sessions.open(alice, "10.0.0.1", "password"), sessions.open(alice, "10.0.0.2", "password")
+    assert sessions.check(sid) == alice and sid != other and len(sid) >= 40
+    assert sessions.check(sid + "x") is None and sessions.check("") is None and sessions.check(None) is None
+    assert store.session_get(sid) is None  # only its hash is stored
+    assert sessions.revoke(sid) and sessions.check(sid) is None and not sessions.revoke(sid)
+    users.set_password("alice", "a-new-password", audit=store, run_id=None, by="alice")
+    assert sessions.check(other) is None  # a password change ends every session of the account
+    assert any(e["kind"] == "password_changed" and e["payload"]["sessions_revoked"] == 1 for e in store.events())
+    late = sessions.open(alice, "10.0.0.1", "password")
+    now[0] += 3601
+    assert sessions.check(late) is None  # expired
+    assert users.authenticate("alice", "a-new-password", audit=store, run_id=None) == alice

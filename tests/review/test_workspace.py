@@ -79,6 +79,19 @@ def test_bad_subquestions_change_nothing(desk, text, reason):
     assert asked == [] and desk.get(ws.id).steps == ()
 
 
+def test_a_reference_typed_wrong_or_to_a_garbage_answer_is_refused_with_a_clear_message(desk):
+    task = make_task("permutation", form="weights", seed=0, n_items=8, max_k=4)
+    ws = desk.claim("alice")
+    desk.ask(ws.id, "alice", "perm 3 ^ 2", lambda p: "= = = = =", task=task)  # an untrained model's answer
+    asked = []
+    with pytest.raises(InputError, match=r"#1 refers to the model's answer '= = = = =', which is not a usable"):
+        desk.ask(ws.id, "alice", "perm #1 ^ 2", lambda p: asked.append(p) or "1", task=task)
+    for typo in ("perm # 1 ^ 2", "perm #one ^ 2"):
+        with pytest.raises(InputError, match="as #N with no space, e.g. #1"):
+            desk.ask(ws.id, "alice", typo, lambda p: asked.append(p) or "1", task=task)
+    assert asked == [] and len(desk.get(ws.id).steps) == 1
+
+
 def test_later_reference_count_and_depth(desk):
     ws = desk.claim("alice")
     desk.ask(ws.id, "alice", "perm 3 ^ 1", echo)

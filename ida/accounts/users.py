@@ -134,6 +134,15 @@ class Users:
         audit.event(run_id, name, "login", {"method": "password", "role": row.role})
         return _user(row)
 
+    def set_password(self, name: str, password: str, audit: Store, run_id: str | None, by: str) -> None:
+        """A new password for `name`; every open session of the account is revoked (logged)."""
+        if self.store.account(name=name) is None:
+            raise UserError(f"there is no user {name!r}")
+        if len(password) < MIN_PASSWORD:
+            raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+        revoked = self.store.set_account_password(name, hash_password(password), self.clock())
+        audit.event(run_id, by, "password_changed", {"user": name, "sessions_revoked": revoked})
+
     def login_oidc(self, email: str, audit: Store, run_id: str | None) -> User | None:
         """The account an OIDC e-mail maps to (its role from this table); logs the attempt to `audit`."""
         user = self.by_email(email)
@@ -146,35 +155,3 @@ class Users:
 
 def _user(account: Account | None) -> User | None:
     return None if account is None else User(account.name, account.role, account.email)  # type: ignore[arg-type]
-
-
-def session_secret(users_db: Path) -> bytes:
-    """The key that signs the app's session tokens, kept beside the users file (made on first use, mode 0600)."""
-    path = Path(users_db).parent / "session.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"session.key.{secrets.token_hex(4)}")
-        tmp.write_text(secrets.token_hex(32))
-        tmp.chmod(0o600)
-        tmp.replace(path) if not path.exists() else tmp.unlink()
-    return path.read_text().strip().encode()
-
-
-def session_token(name: str, secret: bytes, now: float | None = None, hours: float = 12.0) -> str:
-    """`name.expires.signature`: lets a reload of the app keep its login until `expires`."""
-    expires = int((time.time() if now is None else now) + hours * 3600)
-    body = f"{name}.{expires}"
-    return f"{body}.{hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()[:32]}"
-
-
-def read_session_token(token: str, secret: bytes, now: float | None = None) -> str | None:
-    """The user name of a valid, unexpired token; None for anything else."""
-    try:
-        user, expires, signature = token.rsplit(".", 2)
-        expiry = int(expires)
-    except ValueError:
-        return None
-    good = hmac.new(secret, f"{user}.{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-    if not hmac.compare_digest(good, signature) or expiry < (time.time() if now is None else now):
-        return None
-    return user
