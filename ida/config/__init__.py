@@ -7,7 +7,7 @@ whole `RunConfig`), loading in `load`; every public name is re-exported here: `f
     config = load_config("configs/permutation.yaml", ["distill.steps=100"])   # ConfigError names a bad field
 """
 
-from ida.config.amplify import AmplifyConfig, LLMDecomposerConfig, VoteConfig
+from ida.config.amplify import AmplifyConfig, CurriculumConfig, FiltersConfig, LLMDecomposerConfig, VoteConfig
 from ida.config.distill import DistillConfig, KDConfig, LoraConfig, OnPolicyConfig, TeacherConfig
 from ida.config.load import ConfigError, apply_overrides, dump_config, load_config, parse_override, read_yaml, validate
 from ida.config.models import TINY_FIELDS, AnswererConfig, FewShot, ModelConfig, OpenAIConfig, VLLMConfig
@@ -17,9 +17,9 @@ from ida.config.safety import SafetyConfig
 from ida.config.section import MAX_SEED, Section
 
 __all__ = [
-    "MAX_SEED", "TINY_FIELDS", "AmplifyConfig", "AnswererConfig", "ConfigError", "CycleConfig", "DistillConfig",
-    "EvalConfig", "FewShot", "KDConfig", "LLMDecomposerConfig", "LoraConfig", "ModelConfig", "OnPolicyConfig",
-    "OpenAIConfig", "ReviewConfig", "RunConfig", "SafetyConfig", "Section", "TaskConfig", "TeacherConfig",
-    "TrackingConfig", "VLLMConfig", "VoteConfig", "apply_overrides", "dump_config", "load_config", "parse_override",
-    "read_yaml", "validate",
+    "MAX_SEED", "TINY_FIELDS", "AmplifyConfig", "AnswererConfig", "CurriculumConfig", "ConfigError",
+    "CycleConfig", "DistillConfig", "EvalConfig", "FewShot", "FiltersConfig", "KDConfig", "LLMDecomposerConfig",
+    "LoraConfig", "ModelConfig", "OnPolicyConfig", "OpenAIConfig", "ReviewConfig", "RunConfig", "SafetyConfig",
+    "Section", "TaskConfig", "TeacherConfig", "TrackingConfig", "VLLMConfig", "VoteConfig", "apply_overrides",
+    "dump_config", "load_config", "parse_override", "read_yaml", "validate",
 ]

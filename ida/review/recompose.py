@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ida.amplify.decomposers import decomposer_provider
 from ida.models.registry import answerer_provider
+from ida.tasks.labels import label_free
 
 if TYPE_CHECKING:
     from decomposition import Answer, Answerer, Program
@@ -36,7 +37,7 @@ def review_recomposer(run: Run, cycle: int) -> tuple[Callable[[Question], Progra
     nobody: those graphs are dropped)."""
     amp = run.config.amplify
     provider = answerer_provider(amp.answerer.kind)
-    decomposer = decomposer_provider(amp.decomposer).build(amp, run.task, provider)
+    decomposer = decomposer_provider(amp.decomposer).build(amp, label_free(run.task), provider)  # no labels
     student_version = f"M{cycle - 1}"
 
     def load() -> Answerer:
