@@ -14,6 +14,7 @@ n + 1 digits, the last a carry), read from the question alone, never from a labe
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 _INT = re.compile(r"-?\d+")
@@ -33,6 +34,26 @@ def integer_answer(text: str) -> str:
     return exact if _CANONICAL_INT.fullmatch(exact) else last_integer(text)
 
 
+def task_parser(task: Any) -> Callable[[str], str]:
+    """The task's reading of a free-form answer: its own `lenient_parser` where it has one; else the text as it
+    is when it is already a valid answer (`validate_answer`), else the last integer, else the last word that is a
+    valid answer ("The answer is no." -> "no")."""
+    own = getattr(task, "lenient_parser", None)
+    if own is not None:
+        return own
+
+    def parse(text: str) -> str:
+        exact = " ".join(text.split())
+        if exact and task.validate_answer(exact) is None:
+            return exact
+        if _INT.search(text):
+            return integer_answer(text)
+        words = [w for w in re.findall(r"[\w-]+", text) if task.validate_answer(w) is None]
+        return words[-1] if words else text.strip()
+
+    return parse
+
+
 def lenient_answers(task: Any) -> Any:
     """Give `task` an `answer_parser` (exact format first, then lenient) and a `check` through it, unless the
     task scores answers with a checker of its own (qa)."""
@@ -40,7 +61,7 @@ def lenient_answers(task: Any) -> Any:
 
     if type(task).check is Task.check:  # the default: equality with the true answer
         exact = task.check
-        parser = getattr(task, "lenient_parser", None) or integer_answer
+        parser = task_parser(task)
         task.answer_parser = parser
         task.check = lambda question, answer: exact(question, None if answer is None else parser(answer))
     return task
