@@ -221,10 +221,9 @@ def _keep_previous(run: Run, cycle: int) -> None:
 
 def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: int, seed: int, out: Path,
                     label: str, teacher=None, distill: DistillConfig | None = None) -> dict:
-    with run.progress.phase(label, total=steps) as bar:
+    with run.progress.training(label, steps) as on_step:
         trained = train(model.model, model.tokenizer, dataset, distill or run.config.distill, seed=seed,
-                        steps=steps, on_step=lambda s, loss: bar.update(completed=s, info=f"loss {loss:.3f}"),
-                        teacher=teacher)
+                        steps=steps, on_step=on_step, teacher=teacher)
     saved = model if trained.adapter is None else AdapterCheckpoint(trained.adapter, model.tokenizer, model.path, out)
     digest = save_atomic(saved, out)
     result = {"train_steps": trained.steps, "train_examples": len(dataset), "final_loss": trained.final_loss,
@@ -288,7 +287,8 @@ def run_baseline(run: Run) -> None:
         result = _train_and_save(run, model, dataset, steps, seed=seed, out=out, label="baseline · supervised",
                                  distill=distill)
         trained = run.load_model(out, "supervised")
-        accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
+        with run.progress.phase("baseline · evaluate", total=None):
+            accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
         if cache:
             cache.store(key, out, result, {str(k): v for k, v in accuracy.items()})
     run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result, metrics={"supervised": accuracy})
