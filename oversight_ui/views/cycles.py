@@ -41,6 +41,15 @@ def frontier_rows(report: dict) -> list[dict]:
             for c in report["cycles"]]
 
 
+def window_line(report: dict) -> str:
+    """The curriculum window per cycle in one line of text ("" for runs without windows)."""
+    from ida.reporting.capability import window_text
+
+    shown = [f"cycle {c['index']}: {window_text(c.get('window'))}" for c in report["cycles"] if c.get("window")]
+    return ("**Curriculum window** (train difficulties amplified; F: frontier estimated without labels): "
+            + " · ".join(shown)) if shown else ""
+
+
 def main() -> None:
     require_admin()
     from ida.reporting.capability import build_report  # no model stack: ida.reporting imports no torch
@@ -63,6 +72,8 @@ def main() -> None:
                    "rate of the cycle; window: the train difficulties the cycle amplified (F: the frontier "
                    "estimated without labels, amplify.curriculum)")
         st.dataframe(frontier_rows(report), hide_index=True, width="stretch")
+        if line := window_line(report):
+            st.markdown(line)
     with open_stores() as s:
         phases = [p for p in s.run.phases(s.run_id) if p["phase"] == "review"]
     if phases:
