@@ -49,6 +49,9 @@ class LabelFreeTask:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"the label-free view of a task is read-only ({name})")
 
+    def __reduce__(self) -> tuple:
+        return (LabelFreeTask, (object.__getattribute__(self, "_task"),))  # pickled/copied as a view again
+
     def __repr__(self) -> str:
         return f"LabelFreeTask({object.__getattribute__(self, '_task')!r})"
 

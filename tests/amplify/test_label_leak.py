@@ -5,6 +5,8 @@ view it is given fails its graphs with `LabelLeak`."""
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from ida.config import load_config
@@ -56,6 +58,9 @@ def test_the_training_view_has_no_labels():
     assert LabelFreeTask(view).questions("eval") == task.questions("eval")  # no way back through a second view
     with pytest.raises(AttributeError):
         view.true_answer = task.true_answer
+    shipped = pickle.loads(pickle.dumps(view))  # e.g. to a Ray actor: still a view without labels
+    with pytest.raises(LabelLeak):
+        shipped.true_answer(q)
     assert next(view.decompose(q), None) is not None or q.difficulty == 1
 
 
