@@ -8,11 +8,13 @@ from typing import Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer from an answerer: its text and, where the answerer has them, per-token log-probs."""
+    """One answer from an answerer: its text and, where the answerer has them, per-token log-probs. `truncated`:
+    the generation was cut at the answer budget (no end-of-answer token), so the text may be incomplete."""
 
     text: str
     logprobs: tuple[float, ...] | None = None
     error: str | None = field(default=None)
+    truncated: bool = False
 
     @property
     def failed(self) -> bool:

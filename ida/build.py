@@ -4,7 +4,7 @@ resolved and checked against its protocol once. `start_run` / `open_run` (the CL
 the review phase's recomposer and the oversight app all get their parts here.
 
     parts = build_parts(config, run_dir)     # PluginError / ValueError naming the field
-    parts.task, parts.review_policy, parts.decomposer_for(parts.task)
+    parts.task, parts.review_policy, parts.decomposer_for()
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from ida.plugins import PluginError
 from ida.review.policies import REVIEW_POLICY_REGISTRY, ReviewPolicy, make_review_policy
 from ida.tasks import TASK_REGISTRY, Task, check_questions, make_task
 from ida.tasks.answers import lenient_answers
+from ida.tasks.labels import label_free
 from ida.tasks.lineage import task_params
 
 @dataclass
@@ -36,8 +37,9 @@ class RunParts:
     objectives: dict[str, ObjectiveProvider]
 
     def decomposer_for(self, amp: AmplifyConfig | None = None) -> Decomposer:
-        """A fresh decomposer (its `failures` are per use) of the run's `amplify.decomposer`."""
-        return self.decomposer.build(amp or self.config.amplify, self.task, self.answerer)
+        """A fresh decomposer (its `failures` are per use) of the run's `amplify.decomposer`, over the task's
+        label-free view (the training path never reads a true answer above H's own level: `ida.tasks.labels`)."""
+        return self.decomposer.build(amp or self.config.amplify, label_free(self.task), self.answerer)
 
 
 def check_plugins(config: RunConfig) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ida.amplify import Amplifier, AmplifyContext, amplify_with_vote, phase_record
+from ida.amplify.curriculum import make_curriculum, window_event
+from ida.amplify.filters import apply_filters, target_filters
 from ida.config import DistillConfig
 from ida.distill.cache import BaselineCache, run_baseline_key
 from ida.distill.diversity import inject_diversity
@@ -23,7 +25,7 @@ from ida.distill.data import Example, read_jsonl, supervised_examples, write_jso
 from ida.distill.teachers import amplified_prompt, teacher_checkpoint
 from ida.distill.trainer import needs_teacher, supervised, train
 from ida.errors import EmptyPhase, one_line
-from ida.evaluate import evaluate_amplified, evaluate_student, is_right
+from ida.evaluate import evaluate_amplified, evaluate_student
 from ida.faults import kill_point
 from ida.models.checkpoint import AdapterCheckpoint
 from ida.models.local import LocalModel, use_threads
@@ -31,13 +33,14 @@ from ida.recovery import check_run_files
 from ida.review.human import UNREVIEWED
 from ida.review.outcome import provenance_counts
 from ida.review.policies import ReviewRequest
-from ida.results import (AmplifyResult, BaselineResult, DistillResult, EvaluateResult, PromoteResult, ReviewResult,
-                         SignOff)
+from ida.results import (AmplifyResult, BaselineResult, DistillResult, EvaluateResult, FilterCount, PromoteResult,
+                         ReviewResult, SignOff)
 from ida.review.recompose import review_recomposer
 from ida.safety import check_safety_unchanged, monitor_phase, promotion_held, signoffs, wait_for_signoff
 from ida.run import BASELINE_CYCLE, Run, save_atomic
 from ida.runlock import RunLock
 from ida.seeds import seed_for
+from ida.tasks.labels import label_free, measured_right, reference_answer
 
 PHASES = ("amplify", "review", "distill", "evaluate", "monitor", "promote")
 # Called after each phase that ran (not after those a resumed run finds done): (run, cycle, phase, its result).
@@ -123,29 +126,42 @@ def run_phase(run: Run, cycle: int, phase: str, on_phase_end: PhaseHook | None =
 def amplify_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     model = run.model(cycle - 1)
-    questions = run.task.questions("train")
-    context = AmplifyContext(run.store, run.id, run.dir, cycle, run.config.review,
-                             seed_for(run.config.seed, "amplify", cycle),
-                             run.progress, app_hint=f"ida review {run.dir}")
-    with Amplifier(run.config.amplify, run.task, model, filter_unsure=True, context=context) as amp, \
+    task, amp_cfg, seed = label_free(run.task), run.config.amplify, seed_for(run.config.seed, "amplify", cycle)
+    context = AmplifyContext(run.store, run.id, run.dir, cycle, run.config.review, seed, run.progress,
+                             app_hint=f"ida review {run.dir}")
+    with Amplifier(amp_cfg, task, model, filter_unsure=True, context=context) as amp, \
             run.progress.phase(f"cycle {cycle} · amplify", total=None) as bar:
         amp.take_usage()  # usage is counted per cycle
+        window = make_curriculum(amp_cfg.curriculum).window(cycle, task, model, seed)
+        questions = [q for q in task.questions("train") if window.contains(q)]
+        bar.update(info=f"window {window.low}..{window.high}")
         examples, vote = amplify_with_vote(
-            amp, questions, run.config.amplify.vote, seed=seed_for(run.config.seed, "amplify", cycle),
+            amp, questions, amp_cfg.vote, seed=seed, earlier=_earlier_models(run, cycle),
             on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
+        examples, filters = apply_filters(examples, target_filters(amp_cfg.filters, task, amp.cut))
         vocabulary = None if run.config.model.pretrained else set(model.tokenizer.get_vocab())
         extra, metrics, events = phase_record(amp, examples, vocabulary, run.id, cycle, "amplify")
-    rows = [e.to_row(run.task.true_answer(e.question)) for e in examples]
-    right = sum(is_right(run.task, e.question, e.answer) for e in examples)
+    rows = [e.to_row(reference_answer(run.task, e.question)) for e in examples]  # measurement, not training
+    right = sum(measured_right(run.task, e.question, e.answer) for e in examples)
+    kept_by_vote = {"vote": FilterCount(kept=vote["kept"], dropped=vote["dropped"])} if vote else {}
     result = AmplifyResult(examples=len(rows), usable=sum(e.usable for e in examples),
                            failed=sum(e.answer is None for e in examples), targets_right=right,
-                           seconds=time.perf_counter() - start, **extra, **({"vote": vote} if vote else {}))
+                           seconds=time.perf_counter() - start, **extra, **({"vote": vote} if vote else {}),
+                           window=window.as_dict(), filters={**kept_by_vote, **filters})
     if result.usable == 0 and run.config.cycle.on_empty == "fail":
         errors = [e.error for e in examples if e.error]
         raise EmptyPhase(f"cycle {cycle} amplify: 0 usable examples of {len(examples)}"
                          f"{f' (first error: {errors[0]})' if errors else ''}; not stored as done: fix the cause, "
                          f"then `ida resume {run.dir}` retries amplify (or set cycle.on_empty=skip)")
-    run.store.finish_phase(run.id, cycle, "amplify", result.stored(), metrics=metrics, examples=rows, also=events)
+    run.store.finish_phase(run.id, cycle, "amplify", result.stored(), metrics=metrics, examples=rows,
+                           also=window_event(events, run.id, cycle, window, filters))
+
+
+def _earlier_models(run: Run, cycle: int) -> list[LocalModel]:
+    """M_(n-2), M_(n-3), ... for a vote over the last `amplify.vote.models` models (none without a vote)."""
+    vote = run.config.amplify.vote
+    count = 0 if vote is None else min(vote.models, cycle) - 1
+    return [run.model(cycle - 1 - j) for j in range(1, count + 1)]
 
 
 def review_phase(run: Run, cycle: int) -> None:
@@ -216,10 +232,9 @@ def _keep_previous(run: Run, cycle: int) -> None:
 
 def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: int, seed: int, out: Path,
                     label: str, teacher=None, distill: DistillConfig | None = None) -> DistillResult:
-    with run.progress.phase(label, total=steps) as bar:
+    with run.progress.training(label, steps) as on_step:
         trained = train(model.model, model.tokenizer, dataset, distill or run.config.distill, seed=seed,
-                        steps=steps, on_step=lambda s, loss: bar.update(completed=s, info=f"loss {loss:.3f}"),
-                        teacher=teacher)
+                        steps=steps, on_step=on_step, teacher=teacher)
     saved = model if trained.adapter is None else AdapterCheckpoint(trained.adapter, model.tokenizer, model.path, out)
     digest = save_atomic(saved, out)
     result = DistillResult(train_steps=trained.steps, train_examples=len(dataset), final_loss=trained.final_loss,
@@ -286,7 +301,8 @@ def run_baseline(run: Run) -> None:
                                          label="baseline · supervised", distill=distill)
         result = BaselineResult.model_validate(trained_result.stored())
         trained = run.load_model(out, "supervised")
-        accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
+        with run.progress.phase("baseline · evaluate", total=None):
+            accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
         if cache:
             cache.store(key, out, result.stored(), {str(k): v for k, v in accuracy.items()})
     run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result.stored(), metrics={"supervised": accuracy})

@@ -8,6 +8,7 @@ from collections import defaultdict
 from ida.amplify import Amplifier
 from ida.models.base import Answerer
 from ida.tasks import Question, Task
+from ida.tasks.labels import measured_right
 
 
 def accuracy_by_difficulty(task: Task, questions: list[Question], answers: list[str | None]) -> dict[int, float]:
@@ -20,8 +21,9 @@ def accuracy_by_difficulty(task: Task, questions: list[Question], answers: list[
 
 def is_right(task: Task, question: Question, answer: str | None) -> bool:
     """The task's checker (equality with the true answer unless the task says otherwise, e.g. qa's numeric);
-    a failed answer (None) and a question without a known answer are never right."""
-    return answer is not None and bool(task.check(question, answer))
+    a failed answer (None) and a question without a known answer (or a label the task withholds) are never
+    right."""
+    return measured_right(task, question, answer)
 
 
 def evaluate_student(task: Task, model: Answerer, questions: list[Question]) -> dict[int, float]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -40,3 +40,10 @@ class RunProgress:
             task_id = progress.add_task(description, total=total, info="")
             yield PhaseBar(progress, task_id)
             progress.update(task_id, completed=progress.tasks[0].total or 1, total=progress.tasks[0].total or 1)
+
+    @contextmanager
+    def training(self, description: str, steps: int) -> Iterator[Callable[[int, float], None]]:
+        """A bar for a training loop: yields the `on_step(step, loss)` callback that `ida.distill.trainer.train`
+        takes, showing steps done, elapsed time and the last loss (the supervised baseline, benchmark arms)."""
+        with self.phase(description, total=steps) as bar:
+            yield lambda step, loss: bar.update(completed=step, info=f"loss {loss:.3f}")

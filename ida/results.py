@@ -32,6 +32,22 @@ class PhaseResult(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
+class CurriculumWindow(BaseModel):
+    """The difficulties one cycle amplified (`amplify.curriculum`, `ida.amplify.curriculum.Window`)."""
+
+    kind: str = Field(description="amplify.curriculum.kind: all, schedule or frontier.")
+    low: int = Field(description="The easiest difficulty amplified.")
+    high: int = Field(description="The hardest difficulty amplified.")
+    estimated_frontier: int | None = Field(None, description="frontier: the label-free estimate it came from.")
+    probe: dict[str, float] = Field(default_factory=dict, description=(
+        "frontier: the label-free score per difficulty probed (keys: difficulties)."))
+
+
+class FilterCount(BaseModel):
+    kept: int = Field(0, description="Targets the filter let through.")
+    dropped: int = Field(0, description="Targets it dropped (their answer becomes unknown).")
+
+
 class AmplifyResult(PhaseResult):
     examples: int = Field(0, description="Train questions amplified this cycle.")
     usable: int = Field(0, description="Examples with an answer that can become a target.")
@@ -46,6 +62,9 @@ class AmplifyResult(PhaseResult):
     failure_reasons: dict[str, str] | None = Field(None, description="Up to 20 failed questions' errors.")
     usage: dict[str, float] | None = Field(None, description="Tokens, cost, retries of an LLM answerer.")
     vote: dict[str, Any] | None = Field(None, description="amplify.vote: samples, agreement.")
+    window: CurriculumWindow | None = Field(None, description="The cycle's curriculum window (amplify.curriculum).")
+    filters: dict[str, FilterCount] | None = Field(None, description=(
+        "Kept/dropped per target filter: truncated (always), format, confidence, vote."))
 
 
 class Diversity(BaseModel):

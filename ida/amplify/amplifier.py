@@ -16,9 +16,11 @@ from collections.abc import Callable
 from typing import Any
 
 from decomposition import Program, WaveStats
+from ida.amplify.curriculum import check_curriculum
 from ida.amplify.decomposers import AmplifyContext, decomposer_provider
 from ida.amplify.examples import AmplifiedExample
 from ida.amplify.executors import executor
+from ida.amplify.filters import TruncationGuard
 from ida.config import AmplifyConfig
 from ida.models.base import Answer, Answerer
 from ida.models.registry import answerer_provider
@@ -37,14 +39,30 @@ class Amplifier:
         self.answerer: Any = provider.build(cfg.answerer, student)
         self._built = self.answerer
         self.owns_answerer = not provider.student or provider.engine
-        if task.answer_parser is not None and provider.student:
-            self.answerer = ParsedAnswerer(self.answerer, task.answer_parser)  # H reads "It is 17." as 17
-        if filter_unsure and cfg.min_confidence is not None and provider.student:
-            self.answerer = ConfidentAnswerer(self.answerer, cfg.min_confidence)
+        self.student_answers, self.filter_unsure = provider.student, filter_unsure
+        self.cut: set[tuple[str, str]] = set()  # (version, prompt) of truncated generations (`ida.amplify.filters`)
+        self.answerer = self.wrap(self.answerer)
         self.decomposer = decomposer_provider(cfg.decomposer).build(cfg, task, provider)
         prepare = getattr(self.decomposer, "prepare", None)  # decomposers that work through the run's store
         if context is not None and prepare is not None:
             prepare(context, self.answerer.version)
+
+    def wrap(self, student: Answerer) -> Answerer:
+        """The student's answers as the amplifier uses them: truncated ones UNKNOWN (innermost, before anything
+        reads the text), read by the task's parser, unsure ones UNKNOWN (amplify phase, `min_confidence`)."""
+        if not self.student_answers:
+            return student
+        answerer: Any = TruncationGuard(student, self.cut)
+        if getattr(self.task, "answer_parser", None) is not None:
+            answerer = ParsedAnswerer(answerer, self.task.answer_parser)  # H reads "It is 17." as 17
+        if self.filter_unsure and self.cfg.min_confidence is not None:
+            answerer = ConfidentAnswerer(answerer, self.cfg.min_confidence)
+        return answerer
+
+    @property
+    def student(self) -> Any:
+        """The answerer as built (the local student M_n for answerer.kind local), before any wrapper."""
+        return self._built
 
     @property
     def plain(self) -> bool:

@@ -14,7 +14,8 @@ answers. Evaluation stays greedy (one pass, no vote).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from decomposition import WaveStats
 from ida.amplify.amplifier import Amplifier, ConfidentAnswerer
@@ -41,7 +42,7 @@ class SamplingAnswerer:
         self.calls += 1
         gens = self.student.generate(prompts, max_new_tokens=self.student.max_answer_tokens + 1,
                                      temperature=self.temperature, seed=seed_for(self.seed, "sample", self.calls))
-        return [Answer(text=g.text, logprobs=g.logprobs) for g in gens]
+        return self.student.answers(gens)  # a cut generation is marked truncated
 
 
 def majority(question: Question, passes: list[AmplifiedExample], min_agreement: float) -> AmplifiedExample:
@@ -56,23 +57,24 @@ def majority(question: Question, passes: list[AmplifiedExample], min_agreement: 
 
 
 def amplify_with_vote(amp: Amplifier, questions: list[Question], vote: VoteConfig | None, seed: int,
-                      on_wave: Callable[[WaveStats], None] | None = None
+                      on_wave: Callable[[WaveStats], None] | None = None, earlier: Sequence[Any] = ()
                       ) -> tuple[list[AmplifiedExample], dict | None]:
     """Amp's examples: one greedy pass when `vote` is None, else k sampled passes voted per question; the second
-    value is the vote's record for the phase result (None without a vote)."""
+    value is the vote's record for the phase result (None without a vote). `earlier`: the models before the
+    amplifier's student (M_(n-2), M_(n-3), ...), each adding k passes (`vote.models`, Lee's multi-model vote)."""
     if vote is None:
         return amp.amplify(questions, on_wave=on_wave), None
     greedy = amp.answerer
-    student = greedy.inner if isinstance(greedy, ConfidentAnswerer) else greedy
+    students = [amp.student, *earlier][:vote.models]
     passes: list[list[AmplifiedExample]] = []
     filtered = 0
     try:
-        for i in range(vote.samples):
-            sampler = SamplingAnswerer(student, vote.temperature, seed_for(seed, "vote", i), i)
-            amp.answerer = (ConfidentAnswerer(sampler, amp.cfg.min_confidence)
-                            if isinstance(greedy, ConfidentAnswerer) else sampler)
-            passes.append(amp.amplify(questions, on_wave=on_wave))
-            filtered += getattr(amp.answerer, "filtered", 0)
+        for j, student in enumerate(students):
+            for i in range(vote.samples):
+                sampler = SamplingAnswerer(student, vote.temperature, seed_for(seed, "vote", 100_003 * j + i), i)
+                amp.answerer = amp.wrap(sampler)
+                passes.append(amp.amplify(questions, on_wave=on_wave))
+                filtered += getattr(amp.answerer, "filtered", 0)
     finally:
         amp.answerer = greedy
     if isinstance(greedy, ConfidentAnswerer):
@@ -80,7 +82,7 @@ def amplify_with_vote(amp: Amplifier, questions: list[Question], vote: VoteConfi
     examples = [majority(q, [p[i] for p in passes], vote.min_agreement) for i, q in enumerate(questions)]
     kept = [e.provenance["vote"]["agreement"] for e in examples if e.provenance["vote"]["kept"]]
     record = {"samples": vote.samples, "temperature": vote.temperature, "min_agreement": vote.min_agreement,
-              "kept": len(kept), "dropped": len(examples) - len(kept),
+              "models": len(students), "kept": len(kept), "dropped": len(examples) - len(kept),
               "mean_agreement": (sum(e.provenance["vote"]["agreement"] for e in examples) / len(examples)
                                  if examples else 0.0)}
     return examples, record

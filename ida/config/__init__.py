@@ -7,7 +7,8 @@ whole `RunConfig`), loading in `load`; every public name is re-exported here: `f
     config = load_config("configs/permutation.yaml", ["distill.steps=100"])   # ConfigError names a bad field
 """
 
-from ida.config.amplify import AmplifyConfig, LLMDecomposerConfig, RayConfig, VoteConfig
+from ida.config.amplify import (AmplifyConfig, CurriculumConfig, FiltersConfig, LLMDecomposerConfig, RayConfig,
+                                VoteConfig)
 from ida.config.distill import DistillConfig, KDConfig, LoraConfig, OnPolicyConfig, TeacherConfig
 from ida.config.load import ConfigError, apply_overrides, dump_config, load_config, parse_override, read_yaml, validate
 from ida.config.models import TINY_FIELDS, AnswererConfig, FewShot, ModelConfig, OpenAIConfig, VLLMConfig
@@ -18,10 +19,10 @@ from ida.config.section import MAX_SEED, Section
 from ida.config.store import StoreConfig, StoreError, StoreUrl
 
 __all__ = [
-    "MAX_SEED", "TINY_FIELDS", "AmplifyConfig", "AnswererConfig", "ConfigError", "CycleConfig", "DistillConfig",
-    "EvalConfig", "FewShot", "KDConfig", "LLMDecomposerConfig", "LoraConfig", "ModelConfig", "OnPolicyConfig",
-    "OpenAIConfig", "RayConfig", "ReviewConfig", "RunConfig", "SafetyConfig", "Section", "StoreConfig", "StoreError",
-    "StoreUrl", "TaskConfig", "TeacherConfig",
-    "TrackingConfig", "VLLMConfig", "VoteConfig", "apply_overrides", "dump_config", "load_config", "parse_override",
-    "read_yaml", "validate",
+    "MAX_SEED", "TINY_FIELDS", "AmplifyConfig", "AnswererConfig", "ConfigError", "CurriculumConfig", "CycleConfig",
+    "DistillConfig", "EvalConfig", "FewShot", "FiltersConfig", "KDConfig", "LLMDecomposerConfig", "LoraConfig",
+    "ModelConfig", "OnPolicyConfig", "OpenAIConfig", "RayConfig", "ReviewConfig", "RunConfig", "SafetyConfig",
+    "Section", "StoreConfig", "StoreError", "StoreUrl", "TaskConfig", "TeacherConfig", "TrackingConfig",
+    "VLLMConfig", "VoteConfig", "apply_overrides", "dump_config", "load_config", "parse_override", "read_yaml",
+    "validate",
 ]

@@ -27,6 +27,53 @@ class VoteConfig(Section):
     min_agreement: float = Field(0.6, gt=0, le=1, description=(
         "Share of the k samples that must give the majority answer for it to become the target; below, the example "
         "is dropped (counted in the amplify phase's `vote` result)."))
+    models: int = Field(1, ge=1, le=16, description=(
+        "Vote over the last k models (Lee et al.'s multi-model vote): M_(n-1), M_(n-2), ... (as many as exist) each "
+        "run `samples` sampled passes and every pass counts once in the vote. 1: only M_(n-1) (the default)."))
+
+
+class CurriculumConfig(Section):
+    kind: Literal["all", "frontier", "schedule"] = Field("all", description=(
+        "Which train difficulties a cycle amplifies (its window, [the task's lowest difficulty, high]): all (every "
+        "train question, the default), frontier (high from the student's frontier estimated without labels: "
+        "floor(ahead x frontier), or frontier + step) or schedule (high = start + step x (cycle - 1), or "
+        "start x factor^(cycle - 1)). Questions outside the window are not amplified that cycle."))
+    ahead: float = Field(2.0, gt=0, description=(
+        "frontier: the window's high is floor(ahead x the estimated frontier) (2: halving H can double it)."))
+    step: int | None = Field(None, ge=1, description=(
+        "frontier: high = estimated frontier + step instead of ahead x frontier; schedule: high grows by step a "
+        "cycle. None: frontier uses ahead, schedule uses factor."))
+    start: int = Field(1, ge=1, description=(
+        "The first cycle's high (schedule), and frontier's high while the estimated frontier is 0."))
+    factor: float | None = Field(None, gt=1, description=(
+        "schedule: high = floor(start x factor^(cycle - 1)); must be above 1. Give step or factor, not both."))
+    probe_questions: int = Field(32, ge=1, description=(
+        "frontier estimate: unlabelled train questions sampled per difficulty (seeded per cycle; never an eval "
+        "question, never a true answer)."))
+    probe_samples: int = Field(4, ge=1, description=(
+        "frontier estimate: answers the student samples per probe question (temperature 1). >= 2: the label-free "
+        "score is self-consistency (share of samples giving the most common well-formed answer); 1: the greedy "
+        "answer's confidence (product of its token probabilities), 0 when it is not well-formed."))
+    threshold: float = Field(0.9, gt=0, le=1, description=(
+        "frontier estimate: a difficulty counts as known when the mean label-free score of its probe questions "
+        "reaches this; the estimated frontier is the largest difficulty known with every easier one."))
+
+    @model_validator(mode="after")
+    def _one_growth(self) -> CurriculumConfig:
+        if self.kind == "schedule" and (self.step is None) == (self.factor is None):
+            raise ValueError("step: a schedule curriculum needs exactly one of step and factor")
+        if self.kind == "frontier" and self.factor is not None:
+            raise ValueError("factor: only used with kind schedule (frontier grows by ahead or step)")
+        return self
+
+
+class FiltersConfig(Section):
+    format: bool = Field(False, description=(
+        "Drop targets whose answer does not have the form and length the task says it must (e.g. addition: n + 1 "
+        "digits, the last a carry); read from the question alone, never from a true answer."))
+    min_confidence: float | None = Field(None, gt=0, le=1, description=(
+        "Drop targets whose confidence (the product over the example's model-answered subanswers of their "
+        "probabilities; 1 when H answered alone) is below this. None: off."))
 
 
 class RayConfig(Section):
@@ -68,6 +115,13 @@ class AmplifyConfig(Section):
         "student sampling, the majority answer becomes the target when enough samples agree, else the example is "
         "dropped. With decomposer=direct this is the STaR/RFT-style loop (the student's own answers, filtered); with "
         "decomposer=task it votes over Amp's answers. None: off (one greedy pass)."))
+    curriculum: CurriculumConfig = Field(default_factory=CurriculumConfig, description=(
+        "Difficulty curriculum: which train difficulties each cycle amplifies (its window; stored per cycle and "
+        "shown in reports). Default kind all: every train question, every cycle."))
+    filters: FiltersConfig = Field(default_factory=FiltersConfig, description=(
+        "Target filters after amplification (and the vote): format/length and confidence, each with kept/dropped "
+        "counts in the amplify phase's result. Truncated generations (no EOS within model.max_answer_tokens) are "
+        "always dropped and counted, whatever these say."))
     leaves_by_h: bool = Field(False, description=(
         "decomposer=direct: questions H answers itself without subquestions (the task's simplest, e.g. one-digit "
         "sums) get H's answer, the rest the answerer's; gives self-improvement the same base knowledge as IDA's H. "

@@ -85,8 +85,13 @@ class LocalModel:
 
     def answer(self, prompts: list[str]) -> list[Answer]:
         """Greedy answers: up to `max_answer_tokens` tokens plus EOS; log-probs include the EOS token's."""
-        gens = self.generate(prompts, max_new_tokens=self.max_answer_tokens + 1)
-        return [Answer(text=g.text, logprobs=g.logprobs) for g in gens]
+        return self.answers(self.generate(prompts, max_new_tokens=self.max_answer_tokens + 1))
+
+    def answers(self, gens: list[Generation]) -> list[Answer]:
+        """Generations as answers; one with no stop token (cut at the token budget) is marked `truncated`."""
+        stop = set(student_tokenizer(self.tokenizer).stop_ids)
+        return [Answer(text=g.text, logprobs=g.logprobs, truncated=not stop.intersection(g.token_ids))
+                for g in gens]
 
     def generate(self, prompts: list[str], max_new_tokens: int, temperature: float = 0.0,
                  stop: list[str] | None = None, seed: int | None = None) -> list[Generation]:

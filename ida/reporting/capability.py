@@ -14,6 +14,7 @@ from ida.evaluate import frontier_record
 from ida.reporting.format import pct
 from ida.reporting.oversight import oversight_section
 from ida.reporting.schema import Report
+from ida.results import AmplifyResult
 from ida.build import build_task
 from ida.run import BASELINE_CYCLE, read_run
 from ida.run import status as run_status
@@ -52,6 +53,8 @@ def typed_report(run_dir: Path) -> Report:
             "train_examples": done["distill"].train_examples,
             "train_steps": done["distill"].train_steps,
             "seconds": round(sum(r.seconds for r in done.values()), 3),
+            "window": _window(done.get("amplify")),
+            "filters": _filters(done.get("amplify")),
         })
     baseline_phase = phases.get(BASELINE_CYCLE, {}).get("baseline")
     baseline = None if baseline_phase is None else {
@@ -80,6 +83,31 @@ def _frontier(metrics: dict, earlier: list[dict], trained: int | None, threshold
     return frontier_record(metrics.get("student", {}), metrics.get("amplified", {}), before, trained, threshold)
 
 
+def _window(amplify: AmplifyResult | None) -> dict[str, Any] | None:
+    """The cycle's curriculum window {kind, low, high, estimated_frontier} (None for runs made before curricula)."""
+    w = None if amplify is None else amplify.window
+    return None if w is None else w.model_dump(include={"kind", "low", "high", "estimated_frontier"})
+
+
+def _filters(amplify: AmplifyResult | None) -> dict[str, dict[str, int]]:
+    """Kept and dropped targets per target filter ({} for runs made before filters)."""
+    return {} if amplify is None or amplify.filters is None else {
+        name: c.model_dump() for name, c in amplify.filters.items()}
+
+
+def window_text(window: dict[str, Any] | None) -> str:
+    """`1..4` (all), `1..4 (F 2)` with the frontier curriculum's label-free estimate; "" when unknown."""
+    if not window:
+        return ""
+    estimate = window.get("estimated_frontier")
+    return f"{window['low']}..{window['high']}" + (f" (F {estimate})" if estimate is not None else "")
+
+
+def filters_text(filters: dict[str, dict[str, int]]) -> str:
+    """`format -12, vote -3`: examples each filter dropped (filters that dropped none are left out)."""
+    return ", ".join(f"{name} -{c['dropped']}" for name, c in filters.items() if c.get("dropped"))
+
+
 def difficulties(report: dict[str, Any]) -> list[str]:
     keys = {k for c in report["cycles"] for k in c["student"]}
     if report["baseline"]:
@@ -95,19 +123,22 @@ def capability_table(report: dict[str, Any]) -> Table:
     for k in keys:
         table.add_column(f"d={k}", justify="center", no_wrap=True)
     table.add_column("frontier", justify="center", no_wrap=True)
+    table.add_column("window", justify="center", no_wrap=True)
+    table.add_column("dropped", justify="left")
     table.add_column("steps", justify="right")
     table.add_column("s", justify="right")
     for c in report["cycles"]:
         cells = [f"{pct(c['student'].get(k))}/{pct(c['amplified'].get(k))}" for k in keys]
-        table.add_row(str(c["index"]), *cells, _frontier_cell(c["frontier"]), str(c["train_steps"]),
-                      f"{c['seconds']:.0f}")
+        table.add_row(str(c["index"]), *cells, _frontier_cell(c["frontier"]), window_text(c.get("window")),
+                      filters_text(c.get("filters") or {}), str(c["train_steps"]), f"{c['seconds']:.0f}")
     if report["baseline"]:
         b = report["baseline"]
-        table.add_row("baseline", *[pct(b["supervised"].get(k)) for k in keys], "",
+        table.add_row("baseline", *[pct(b["supervised"].get(k)) for k in keys], "", "", "",
                       str(b["train_steps"]), "", style="italic")
     table.caption = ("cells: student/Amp(H, student) accuracy in % on the eval questions; frontier: largest "
-                     "difficulty at >= 90% (student/Amp, change since the previous cycle); "
-                     "baseline: supervised on true answers")
+                     "difficulty at >= 90% (student/Amp, change since the previous cycle); window: train "
+                     "difficulties amplified (F: label-free frontier estimate); dropped: targets each filter "
+                     "dropped; baseline: supervised on true answers")
     if report.get("reason"):
         table.caption += f"\n{report['status']}: {report['reason']}"
     return table
@@ -126,9 +157,22 @@ def _plot_frontier(ax: Any, report: dict[str, Any]) -> None:
             label="frontier M_n")
     ax.step(xs, [c["frontier"].get("amplified", float("nan")) for c in report["cycles"]], where="mid",
             color="crimson", linestyle=":", linewidth=1.2, label="frontier Amp(M_n)")
+    _plot_windows(ax, report)
     ax.set_ylabel("frontier (difficulty at >= 90%)", color="crimson", fontsize=8)
     ax.set_ylim(0, max([int(k) for k in difficulties(report)] or [1]) + 0.5)
     ax.legend(fontsize=7, loc="upper left")
+
+
+def _plot_windows(ax: Any, report: dict[str, Any]) -> None:
+    """Each cycle's curriculum window as a shaded band over [low, high] on the difficulty axis."""
+    labelled = False
+    for c in report["cycles"]:
+        w = c.get("window")
+        if not w:
+            continue
+        ax.fill_between([c["index"] - 0.4, c["index"] + 0.4], w["low"] - 0.5, w["high"] + 0.5, color="crimson",
+                        alpha=0.08, linewidth=0, label=None if labelled else "window (amplified difficulties)")
+        labelled = True
 
 
 def plot_capability(report: dict[str, Any], path: Path) -> Path:

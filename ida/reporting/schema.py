@@ -24,6 +24,10 @@ class CycleRow(BaseModel):
     train_examples: int = Field(description="Rows of the cycle's distillation set.")
     train_steps: int = Field(description="Distillation steps of the cycle.")
     seconds: float = Field(description="Wall-clock seconds of the cycle's phases.")
+    window: dict[str, Any] | None = Field(None, description=(
+        "The curriculum window the cycle amplified: kind, low, high, estimated_frontier (None: runs before it)."))
+    filters: dict[str, dict[str, int]] = Field(default_factory=dict, description=(
+        "Targets kept and dropped per target filter (truncated, format, confidence, vote)."))
 
 
 class BaselineRow(BaseModel):

@@ -30,6 +30,7 @@ There are no facts: both forms are the same (questions never carry a context).
 from __future__ import annotations
 
 import random
+import re
 from typing import ClassVar, Literal
 
 from ida.tasks.base import UNKNOWN, Form, HProgram, Question, Split, Task, ask
@@ -47,6 +48,15 @@ def parse_digits(text: object, count: int, last_max: int = 9) -> list[int] | Non
     if len(tokens) != count or any(t not in DIGITS for t in tokens) or int(tokens[-1]) > last_max:
         return None
     return [int(t) for t in tokens]
+
+
+def digits_answer(text: str) -> str:
+    """Exact first (space-separated digits, kept), else the last run of digits, one token per digit."""
+    tokens = text.split()
+    if tokens and all(t in DIGITS for t in tokens):
+        return " ".join(tokens)
+    runs = re.findall(r"\d(?:\s*\d)*", text)
+    return " ".join(re.sub(r"\s", "", runs[-1])) if runs else text.strip()
 
 
 def digits_text(digits: list[int]) -> str:
@@ -199,6 +209,16 @@ class AdditionTask(Task):
 
     def vocabulary(self) -> list[str]:
         return list(dict.fromkeys([*SPECIAL_TOKENS, "+", *DIGITS]))
+
+    def well_formed(self, question: Question, answer: str) -> bool:
+        """The answer's form, from the question alone: n + 1 digits, the last (the carry out) 0 or 1."""
+        return parse_digits(answer, len(self.parse(question)[0]) + 1, last_max=1) is not None
+
+    @staticmethod
+    def lenient_parser(text: str) -> str:
+        """A pretrained LM's digits (`ida.tasks.answers`): space-separated digits as they are, else the last run of
+        digits in the text, one token per digit ("The sum is 2 0 1." and "201" -> "2 0 1")."""
+        return digits_answer(text)
 
     def answer_tokens(self) -> int:
         """Tokens of the longest answer (the model's `max_answer_tokens` must be at least this)."""

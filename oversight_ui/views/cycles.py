@@ -30,10 +30,24 @@ def capability_chart(frame: pd.DataFrame, baseline: dict | None, system: str) ->
 
 
 def frontier_rows(report: dict) -> list[dict]:
-    """One row per cycle: M_n's and Amp(M_n)'s frontier, its change, accuracy beyond the trained lengths."""
+    """One row per cycle: M_n's and Amp(M_n)'s frontier, its change, accuracy beyond the trained lengths, the
+    curriculum window the cycle amplified (with its label-free frontier estimate) and the targets each filter
+    dropped."""
+    from ida.reporting.capability import filters_text, window_text
+
     names = {"student": "M_n", "amplified": "Amp(M_n)", "change": "change", "extrapolation": "beyond trained"}
-    return [{"cycle": c["index"], **{label: c.get("frontier", {}).get(key) for key, label in names.items()}}
+    return [{"cycle": c["index"], **{label: c.get("frontier", {}).get(key) for key, label in names.items()},
+             "window": window_text(c.get("window")), "dropped by filters": filters_text(c.get("filters") or {})}
             for c in report["cycles"]]
+
+
+def window_line(report: dict) -> str:
+    """The curriculum window per cycle in one line of text ("" for runs without windows)."""
+    from ida.reporting.capability import window_text
+
+    shown = [f"cycle {c['index']}: {window_text(c.get('window'))}" for c in report["cycles"] if c.get("window")]
+    return ("**Curriculum window** (train difficulties amplified; F: frontier estimated without labels): "
+            + " · ".join(shown)) if shown else ""
 
 
 def main() -> None:
@@ -55,8 +69,11 @@ def main() -> None:
         st.subheader("Capability frontier per cycle", divider="gray")
         st.caption("largest difficulty at which the model reaches the frontier threshold (90% by default) on the "
                    "held-out eval questions, with every easier difficulty; change: the capability amplification "
-                   "rate of the cycle")
+                   "rate of the cycle; window: the train difficulties the cycle amplified (F: the frontier "
+                   "estimated without labels, amplify.curriculum)")
         st.dataframe(frontier_rows(report), hide_index=True, width="stretch")
+        if line := window_line(report):
+            st.markdown(line)
     with open_stores() as s:
         phases = [p for p in s.run.phases(s.run_id) if p["phase"] == "review"]
     if phases:

@@ -34,7 +34,11 @@ def test_report_json_contract(tmp_path):
     assert report["reason"] is None
     assert [c["index"] for c in report["cycles"]] == [1, 2, 3]
     for c in report["cycles"]:
-        assert set(c) == {"index", "student", "amplified", "frontier", "train_examples", "train_steps", "seconds"}
+        assert set(c) == {"index", "student", "amplified", "frontier", "train_examples", "train_steps", "seconds",
+                          "window", "filters"}
+        # the default curriculum (all): every train difficulty; the truncation filter is always counted
+        assert c["window"] == {"kind": "all", "low": 1, "high": 4, "estimated_frontier": None}
+        assert set(c["filters"]) == {"truncated"}
         assert {"student", "amplified", "change"} <= set(c["frontier"]) and 0 <= c["frontier"]["student"] <= 4
         assert set(c["student"]) == set(c["amplified"]) == {"1", "2", "3", "4"}
         assert all(0.0 <= v <= 1.0 for v in c["student"].values())
