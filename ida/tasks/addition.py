@@ -68,6 +68,9 @@ class AdditionTask(Task):
 
     name: ClassVar[str] = "addition"
     length_parameter: ClassVar[str] = "eval_max_digits"  # named when the longest question does not fit a model
+    # where a student's coupled position ids restart (`model.position_scheme: coupled`): digit i of each operand,
+    # of the carry-in and of the answer then share position i + 1
+    position_separators: ClassVar[tuple[str, ...]] = ("+", "=")
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, max_digits: int = 6,
                  eval_max_digits: int | None = None, eval_per_difficulty: int = 32, n_train: int = 3000,
