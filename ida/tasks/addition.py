@@ -36,6 +36,7 @@ from ida.tasks.base import UNKNOWN, Form, HProgram, Question, Split, Task, ask
 from ida.tasks.world_task import SPECIAL_TOKENS, check_form, check_int
 
 DIGITS = [str(d) for d in range(10)]
+MAX_DIGITS = 256  # room for GPU runs past Lee et al.'s 100 digits (train 128, eval to 136)
 _ATTEMPTS_PER_QUESTION = 50
 
 
@@ -78,11 +79,11 @@ class AdditionTask(Task):
         owner = type(self).__name__
         self.form: Form = check_form(owner, form)
         self.seed = check_int(owner, "seed", seed)
-        self.max_digits = check_int(owner, "max_digits", max_digits, 1, 64)
+        self.max_digits = check_int(owner, "max_digits", max_digits, 1, MAX_DIGITS)
         default_eval = max_digits + 2
         self.eval_max_digits = check_int(owner, "eval_max_digits",
                                          default_eval if eval_max_digits is None else eval_max_digits,
-                                         self.max_digits, 64)
+                                         self.max_digits, MAX_DIGITS)
         self.eval_per_difficulty = check_int(owner, "eval_per_difficulty", eval_per_difficulty, 1, 10_000)
         self.n_train = check_int(owner, "n_train", n_train, 1, 1_000_000)
         if split not in ("halve", "peel"):
