@@ -9,7 +9,8 @@ by side in one run (one process per arm, `--jobs` at a time):
 - self-improvement (Lee et al. 2025's recipe): `decomposer: direct` + `leaves_by_h` (H answers one-digit sums, as
   in IDA) + majority vote over the student's own samples + the same curriculum and filters.
 - supervised, H-only labels: the true answers H can give (one-digit sums), trained in the same chunks of steps.
-- supervised, all true labels (the ceiling): every train question's true answer, same chunks of steps.
+- supervised, all true labels (the ceiling): every train question's true answer, same chunks of steps; and the
+  same with a length curriculum given by the labels (chunk c trains lengths 1..2^c). The ratios use the better.
 
     python benchmarks/amplification.py                        # L = 16, 6 cycles, every arm
     python benchmarks/amplification.py --arms ida-halve,ceiling --cycles 4 --steps 600
@@ -37,7 +38,9 @@ import yaml
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "addition-long.yaml"
 ARMS = {"ida-halve": "IDA halve + curriculum", "ida-peel": "IDA peel + curriculum",
         "self-improvement": "self-improvement (Lee)", "h-only": "supervised, H-only labels",
-        "ceiling": "supervised, all labels (ceiling)"}
+        "ceiling": "supervised, all labels (ceiling)",
+        "ceiling-schedule": "supervised, all labels, lengths 1..2^cycle (ceiling with a curriculum)"}
+CEILINGS = ("ceiling", "ceiling-schedule")
 EXTRAPOLATION = 8
 
 
@@ -90,7 +93,7 @@ def run_arm(arm: str, a: argparse.Namespace, root: str) -> dict:
 
     config = validate(apply_overrides(base_config(a), arm_overrides(arm, a) + a.extra))
     start = time.perf_counter()
-    cycles = supervised_arm(config, arm) if arm in ("h-only", "ceiling") else ida_arm(config, root)
+    cycles = supervised_arm(config, arm) if arm in ("h-only", *CEILINGS) else ida_arm(config, root)
     return {"arm": arm, "cycles": cycles, "seconds": time.perf_counter() - start}
 
 
@@ -118,8 +121,8 @@ def ida_arm(config, root: str) -> list[dict]:
 
 
 def supervised_arm(config, arm: str) -> list[dict]:
-    """True labels (all, or only the one-digit sums H answers), trained in chunks of `distill.steps` with a fresh
-    optimiser per chunk, as a cycle has; evaluated after each chunk."""
+    """True labels (all, all up to length 2^cycle, or only the one-digit sums H answers), trained in chunks of
+    `distill.steps` with a fresh optimiser per chunk, as a cycle has; evaluated after each chunk."""
     from ida.distill.data import supervised_examples
     from ida.distill.trainer import supervised, train
     from ida.evaluate import evaluate_student
@@ -130,11 +133,12 @@ def supervised_arm(config, arm: str) -> list[dict]:
     task = build_task(config)
     model = LocalModel.build(config.model, task.vocabulary(), seed=config.seed,
                              separators=task_separators(config.model, task))
-    questions = [q for q in task.questions("train") if arm == "ceiling" or q.difficulty == 1]
-    data = supervised_examples(task, questions)
+    questions = [q for q in task.questions("train") if arm in CEILINGS or q.difficulty == 1]
     out = []
     for cycle in range(1, config.max_cycles + 1):
         start = time.perf_counter()
+        data = supervised_examples(task, [q for q in questions if arm != "ceiling-schedule"
+                                          or q.difficulty <= 2 ** cycle])
         train(model.model, model.tokenizer, data, supervised(config.distill), seed=config.seed * 10007 + cycle)
         acc = evaluate_student(task, model, task.questions("eval"))
         out.append({"accuracy": acc, "window": None, "filters": None, "kept": len(data), "dropped": 0,
@@ -184,9 +188,11 @@ def summary(by_arm: dict[str, dict], a: argparse.Namespace) -> None:
         acc = by_arm[arm]["cycles"][-1]["accuracy"]
         return frontier_of(acc), acc.get(a.L, 0.0)
 
+    ceilings = [c for c in CEILINGS if c in by_arm]
+    best = max(ceilings, key=lambda c: final(c)[::-1]) if ceilings else None
     print("\n## ratios (final cycle)")
     for ida in ("ida-halve", "ida-peel"):
-        for other in ("ceiling", "self-improvement"):
+        for other in (best, "self-improvement"):
             if ida in by_arm and other in by_arm:
                 (f1, a1), (f2, a2) = final(ida), final(other)
                 print(f"{ARMS[ida]} / {ARMS[other]}: frontier {f1}/{f2} = {ratio(f1, f2)}; accuracy at L={a.L} "
