@@ -18,7 +18,7 @@ def check_context_length(config: RunConfig, task: Task) -> None:
     """Raise ValueError (one line) for the first question, or baseline target, longer than the context allows."""
     from ida.models.tokenizer import build_tokenizer  # transformers: loaded only when a run starts
 
-    check_positions(config.model, task)  # coupled positions need separators the task writes
+    check_positions(config, task)  # coupled positions need separators the task writes
     m = config.model
     train = task.questions("train")
     questions = train + task.questions("eval")

@@ -90,11 +90,16 @@ def separator_ids(tokenizer: Any, separators: list[str] | tuple[str, ...]) -> tu
     return tuple(ids)
 
 
-def check_positions(model_cfg: Any, task: Any) -> None:
-    """ValueError (one line naming the field) when coupled positions have no separators to restart at or
-    name tokens the task never writes; run before the run dir exists."""
+def check_positions(config: Any, task: Any) -> None:
+    """ValueError (one line naming the field) when coupled positions have no separators to restart at, name
+    tokens the task never writes, or would be served by vLLM (which computes its own positions); run before the
+    run dir exists."""
+    model_cfg = config.model
     if model_cfg.position_scheme == "sequential":
         return
+    if config.amplify.answerer.kind == "vllm":
+        raise ValueError("amplify.answerer.kind: vllm computes sequential positions itself; a student with "
+                         "model.position_scheme=coupled answers locally (answerer.kind local)")
     separators = task_separators(model_cfg, task)
     if not separators:
         raise ValueError(f"model.position_scheme: coupled positions restart at separator tokens, and task "

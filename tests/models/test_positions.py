@@ -113,3 +113,19 @@ def test_bad_position_configs_fail_in_one_line_before_the_run_dir(tmp_path: Path
         lines = proc.stderr.strip().splitlines()
         assert proc.returncode == 2 and len(lines) == 1 and field in lines[0], (field, proc.stderr)
         assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_check_positions_names_the_field():
+    from ida.config import load_config
+    from ida.models.positions import check_positions
+    from ida.tasks import make_task
+
+    coupled = ["model.architecture=llama", "model.position_scheme=coupled"]
+    cases = {"model.position_scheme": (["task.name=permutation", *coupled], "permutation"),
+             "model.position_separators": (["task.name=addition", *coupled, "model.position_separators=[x]"],
+                                           "addition"),
+             "amplify.answerer.kind": (["task.name=addition", *coupled, "amplify.answerer.kind=vllm"], "addition")}
+    for field, (sets, task) in cases.items():
+        with pytest.raises(ValueError, match=field):
+            check_positions(load_config(None, sets), make_task(task))
+    check_positions(load_config(None, ["task.name=addition", *coupled]), make_task("addition"))  # fine
