@@ -130,10 +130,12 @@ class Run(RunRecord):
         """A fresh student of the config's architecture over the task's vocabulary; for a pretrained student,
         M_0 again (its pretrained weights are where a fresh start begins)."""
         from ida.models.local import LocalModel
+        from ida.models.positions import task_separators
 
         if self.config.model.pretrained is not None:
             return self.load_model(self.checkpoint(0), "M0")
-        return LocalModel.build(self.config.model, self.task.vocabulary(), seed=seed)
+        return LocalModel.build(self.config.model, self.task.vocabulary(), seed=seed,
+                                separators=task_separators(self.config.model, self.task))
 
     def phase_done(self, cycle: int, phase: str) -> PhaseResult | None:
         stored = self.store.phase_result(self.id, cycle, phase)
@@ -171,8 +173,10 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
         paths = RunPaths(tmp)
         paths.config.write_text(dump_config(config))
         from ida.models.local import LocalModel
+        from ida.models.positions import task_separators
 
-        m0 = LocalModel.build(config.model, task.vocabulary(), seed=config.seed)
+        m0 = LocalModel.build(config.model, task.vocabulary(), seed=config.seed,
+                              separators=task_separators(config.model, task))
         save_atomic(m0, paths.checkpoint(0))
         store = store or Store(paths.store)
         kill_point("startup:store")

@@ -14,12 +14,24 @@ class FewShot(Section):
     answer: str = Field(description="Its answer.")
 
 
-TINY_FIELDS = ("n_layer", "n_embd", "n_head", "n_positions", "dropout")
+TINY_FIELDS = ("n_layer", "n_embd", "n_head", "n_positions", "dropout", "architecture", "position_scheme",
+               "position_separators")
 
 
 class ModelConfig(Section):
+    architecture: Literal["gpt2", "llama"] = Field("gpt2", description=(
+        "Architecture of the student built in-process: gpt2 (learned absolute positions; the default) or llama "
+        "(rotary positions, RoPE, which see only offsets between tokens, so a rule learnt at short lengths can hold "
+        "at longer ones; MLP width 4 x n_embd)."))
+    position_scheme: Literal["sequential", "coupled"] = Field("sequential", description=(
+        "Position ids of the built-in student: sequential (0, 1, 2, ...) or coupled (the count restarts after each "
+        "separator token, so digit i of every operand and of the answer share a position whatever the length: "
+        "position coupling, Cho et al. 2024). Saved with the checkpoint, so a loaded student keeps it."))
+    position_separators: list[str] | None = Field(None, description=(
+        "coupled: the tokens after which positions restart; None: the ones the task declares "
+        "(addition: '+' and '=')."))
     n_layer: int = Field(2, ge=1, description=(
-        "Transformer layers of the student (GPT-2 architecture, built in-process)."))
+        "Transformer layers of the student (built in-process, see `architecture`)."))
     n_embd: int = Field(128, ge=8, description="Hidden width of the student.")
     n_head: int = Field(4, ge=1, description="Attention heads of the student.")
     n_positions: int = Field(256, ge=16, description="Longest sequence (prompt + answer) in tokens.")

@@ -23,6 +23,7 @@ from ida.config import TeacherConfig
 from ida.distill.batching import fit_prompt, predicting_positions
 from ida.distill.data import IGNORE, sequences
 from ida.distill.objectives import sampled_token_logprobs
+from ida.models.positions import PositionScheme
 
 
 def amplified_prompt(graph_json: dict[str, Any], prompt: str) -> str:
@@ -53,7 +54,9 @@ def relayout(values_M_X: torch.Tensor, positions_B_T: torch.Tensor) -> torch.Ten
 @torch.no_grad()
 def teacher_forward(teacher, batch: dict[str, torch.Tensor], autocast) -> torch.Tensor:
     with autocast():
-        return teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+        return teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                       **PositionScheme.of(teacher).forward_kwargs(batch["input_ids"], batch["attention_mask"])
+                       ).logits.float()
 
 
 class KDTargets:

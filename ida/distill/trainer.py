@@ -40,6 +40,7 @@ from ida.distill.registry import objective_provider
 from ida.distill.teachers import KDTargets, teacher_logits_on_samples, teacher_sampled_logprobs
 from ida.errors import IDAError
 from ida.models.generation import pad_id
+from ida.models.positions import PositionScheme
 from ida.models.pretrained import context_length
 from ida.models.prompts import student_tokenizer
 from ida.seeds import seed_for
@@ -126,6 +127,7 @@ class _Loop:
                              f"micro-batches on {accelerator.num_processes} process(es)")
         self.sampler = StepSampler(self.lengths_N, cfg.batch_size, cfg.length_buckets, seed)
         self.base = model
+        self.positions = PositionScheme.of(model)  # coupled students are trained on their own position ids
         self.lora = add_lora(model, cfg.lora) if cfg.lora.enabled else None
         if cfg.gradient_checkpointing:
             model.config.use_cache = False  # the cache is useless when activations are recomputed
@@ -243,7 +245,8 @@ class _Loop:
                 mask_B_T = data.attention_mask_N_T[rows, :width].to(self.acc.device)
                 labels_B_T = data.labels_N_T[rows, :width].to(self.acc.device)
                 with self.acc.autocast():
-                    logits_B_T_V = model(input_ids=ids_B_T, attention_mask=mask_B_T).logits
+                    logits_B_T_V = model(input_ids=ids_B_T, attention_mask=mask_B_T,
+                                         **self.positions.forward_kwargs(ids_B_T, mask_B_T)).logits
                 predicted_B_T = logits_B_T_V[:, :-1].argmax(-1)
                 wanted_B_T = labels_B_T[:, 1:]
                 answer_B_T = wanted_B_T != IGNORE
@@ -255,7 +258,8 @@ class _Loop:
 
     def _forward(self, batch):
         self.tokens += int(batch["attention_mask"].sum())
-        return self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        return self.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                          **self.positions.forward_kwargs(batch["input_ids"], batch["attention_mask"])).logits
 
     def _kd(self, logits_B_T_V, rows, labels_B_T):
         teacher = [t.to(logits_B_T_V.device) for t in self.kd.for_batch(rows, labels_B_T.cpu())]

@@ -10,6 +10,7 @@ not fit is a ValueError naming the question, its length and the limit.
 from __future__ import annotations
 
 from ida.config import RunConfig
+from ida.models.positions import check_positions
 from ida.tasks import Task
 
 
@@ -17,6 +18,7 @@ def check_context_length(config: RunConfig, task: Task) -> None:
     """Raise ValueError (one line) for the first question, or baseline target, longer than the context allows."""
     from ida.models.tokenizer import build_tokenizer  # transformers: loaded only when a run starts
 
+    check_positions(config, task)  # coupled positions need separators the task writes
     m = config.model
     train = task.questions("train")
     questions = train + task.questions("eval")

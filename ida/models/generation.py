@@ -1,8 +1,9 @@
 """Batched text generation for a causal LM with the KV cache: greedy or seeded sampling, stop strings, and the
 log-probs of the generated tokens.
 
-Rows are left-padded so every row's next token sits in the last column; position ids come from the attention
-mask, so a padded row sees the same positions as it would alone (batched output equals one-by-one output).
+Rows are left-padded so every row's next token sits in the last column; position ids are counted over the real
+tokens only (`ida.models.positions`: sequential, or coupled for a student saved with it), so a padded row sees
+the same positions as it would alone (batched output equals one-by-one output).
 
     gens = generate(model, tokenizer, ["perm 3 ^ 2 ="], max_new_tokens=5)
     gens[0].text, gens[0].token_ids, gens[0].logprobs
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from transformers import DynamicCache
 
+from ida.models.positions import PositionScheme
 from ida.models.prompts import student_tokenizer
 
 
@@ -66,8 +68,9 @@ def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop
     done_B = torch.zeros(B, dtype=torch.bool, device=device)
     cache_kwarg, cache = new_cache(model)
     step_ids_B_T = ids_B_T
+    scheme = PositionScheme.of(model)  # sequential, or coupled (restarting after separators)
+    pos_B_T = scheme.ids(ids_B_T, mask_B_T)
     for _ in range(max_new_tokens):
-        pos_B_T = position_ids(mask_B_T)[:, -step_ids_B_T.shape[1]:]
         result = model(input_ids=step_ids_B_T, attention_mask=mask_B_T, position_ids=pos_B_T,
                        use_cache=True, **{cache_kwarg: cache})
         logits_B_V = result.logits[:, -1].float()
@@ -86,6 +89,7 @@ def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop
         if bool(done_B.all()):
             break
         step_ids_B_T = next_B[:, None]  # the cache object grows in place
+        pos_B_T = scheme.next(pos_B_T[:, -1], next_B)[:, None]
         mask_B_T = torch.cat([mask_B_T, torch.ones(B, 1, dtype=mask_B_T.dtype, device=device)], dim=1)
     return [Generation(text=texts[b] if texts[b] is not None else decode(tokenizer, tokens[b]),
                        token_ids=tuple(tokens[b]), logprobs=tuple(logprobs[b])) for b in range(B)]

@@ -1,8 +1,8 @@
-"""`LocalModel`: a causal LM from transformers, built in-process from a config (a tiny GPT-2) or loaded from any
-local `save_pretrained` dir (any architecture `AutoModelForCausalLM` knows), answering batches of prompts greedily
-with the log-probs of the answer tokens, and generating text (greedy or sampled, with stop strings).
+"""`LocalModel`: a causal LM from transformers, built in-process from a config (a tiny GPT-2 or Llama) or loaded
+from any local `save_pretrained` dir (any architecture `AutoModelForCausalLM` knows), answering batches of prompts
+greedily with the log-probs of the answer tokens, and generating text (greedy or sampled, with stop strings).
 
-    model = LocalModel.build(ModelConfig(), task.vocabulary(), seed=0)
+    model = LocalModel.build(ModelConfig(), task.vocabulary(), seed=0)   # architecture, positions: see ModelConfig
     model.answer(["perm 3 ^ 2 ="])   # -> [Answer(text="17", logprobs=(-0.01, -0.002))]
     model.generate(["perm 3 ^ 2 ="], max_new_tokens=8, temperature=1.0, seed=0)   # -> [Generation(...)]
 """
@@ -13,13 +13,15 @@ import hashlib
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+from transformers import (AutoTokenizer, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
+                          PreTrainedTokenizerFast)
 from transformers.utils import logging as hf_logging
 
 from ida.config import ModelConfig
 from ida.models.base import Answer
 from ida.models.checkpoint import ADAPTER_CONFIG, hashed_files, load_weights
 from ida.models.generation import Generation, generate
+from ida.models.positions import PositionScheme, separator_ids
 from ida.models.pretrained import prompt_format
 from ida.models.prompts import StudentTokenizer, student_tokenizer
 from ida.models.tokenizer import build_tokenizer
@@ -43,8 +45,11 @@ class LocalModel:
         self.path: Path | None = None  # the checkpoint dir it was loaded from (vLLM loads the same files)
 
     @classmethod
-    def build(cls, cfg: ModelConfig, vocabulary: list[str], seed: int, version: str = "M0") -> LocalModel:
-        """M_0: the checkpoint of `model.pretrained`, or else the built-in GPT-2 over the task's vocabulary."""
+    def build(cls, cfg: ModelConfig, vocabulary: list[str], seed: int, version: str = "M0",
+              separators: tuple[str, ...] = ()) -> LocalModel:
+        """M_0: the checkpoint of `model.pretrained`, or else a fresh student of `model.architecture` over the
+        task's vocabulary; `separators` (the task's, unless the config names its own) are where coupled
+        positions restart."""
         if cfg.pretrained is not None:
             from ida.models.pretrained import load_pretrained
 
@@ -52,12 +57,16 @@ class LocalModel:
             return cls(model, tokenizer, version, cfg.max_answer_tokens, cfg.answer_batch_size)
         tokenizer = build_tokenizer(vocabulary)
         torch.manual_seed(seed)
-        config = GPT2Config(vocab_size=len(tokenizer), n_layer=cfg.n_layer, n_embd=cfg.n_embd, n_head=cfg.n_head,
-                            n_positions=cfg.n_positions, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout,
-                            attn_pdrop=cfg.dropout, bos_token_id=tokenizer.eos_token_id,
-                            eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-        return cls(GPT2LMHeadModel(config), StudentTokenizer(tokenizer, prompt_format(cfg)), version,
-                   cfg.max_answer_tokens, cfg.answer_batch_size)
+        make_config, model_class = _TINY[cfg.architecture]
+        config = make_config(cfg, tokenizer)
+        if cfg.position_scheme != "sequential":
+            names = cfg.position_separators if cfg.position_separators is not None else separators
+            if not names:
+                raise ValueError("model.position_scheme: coupled positions need separator tokens (the task's "
+                                 "position_separators or model.position_separators)")
+            PositionScheme(cfg.position_scheme, separator_ids(tokenizer, names)).save_into(config)
+        return cls(model_class(config), StudentTokenizer(tokenizer, prompt_format(cfg)), version, cfg.max_answer_tokens,
+                   cfg.answer_batch_size)
 
     @classmethod
     def load(cls, path: str | Path, version: str | None = None, max_answer_tokens: int = 4,
@@ -99,6 +108,27 @@ class LocalModel:
         else seeded sampling; stops at EOS or a stop string; log-probs of the generated tokens."""
         return generate(self.model, self.tokenizer, prompts, max_new_tokens, temperature=temperature, stop=stop,
                         seed=seed, batch_size=self.batch_size)
+
+
+def _gpt2_config(cfg: ModelConfig, tokenizer: PreTrainedTokenizerFast) -> GPT2Config:
+    return GPT2Config(vocab_size=len(tokenizer), n_layer=cfg.n_layer, n_embd=cfg.n_embd, n_head=cfg.n_head,
+                      n_positions=cfg.n_positions, resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout,
+                      attn_pdrop=cfg.dropout, bos_token_id=tokenizer.eos_token_id,
+                      eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+
+
+def _llama_config(cfg: ModelConfig, tokenizer: PreTrainedTokenizerFast) -> LlamaConfig:
+    # rotary positions; input and output embeddings tied, as GPT-2's are
+    return LlamaConfig(vocab_size=len(tokenizer), hidden_size=cfg.n_embd, intermediate_size=4 * cfg.n_embd,
+                       num_hidden_layers=cfg.n_layer, num_attention_heads=cfg.n_head,
+                       num_key_value_heads=cfg.n_head, max_position_embeddings=cfg.n_positions,
+                       attention_dropout=cfg.dropout, tie_word_embeddings=True,
+                       bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
+                       pad_token_id=tokenizer.pad_token_id)
+
+
+# model.architecture -> (its transformers config from the model section, the model class)
+_TINY = {"gpt2": (_gpt2_config, GPT2LMHeadModel), "llama": (_llama_config, LlamaForCausalLM)}
 
 
 def use_threads(threads: int | None) -> None:

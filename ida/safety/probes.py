@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import torch
 
-from ida.models.generation import left_pad, pad_id, position_ids
+from ida.models.generation import left_pad, pad_id
 from ida.models.local import LocalModel
+from ida.models.positions import PositionScheme
 
 
 @torch.no_grad()
@@ -16,11 +17,12 @@ def answer_logprobs(model: LocalModel, prompts: list[str], batch_size: int = 256
     net, tok = model.model, model.tokenizer
     net.eval()
     device = next(net.parameters()).device
-    out = []
+    scheme, out = PositionScheme.of(net), []
     for start in range(0, len(prompts), batch_size):
         ids_B_T, mask_B_T = left_pad([tok.encode(p) for p in prompts[start:start + batch_size]], pad_id(tok))
         ids_B_T, mask_B_T = ids_B_T.to(device), mask_B_T.to(device)
-        logits_B_T_V = net(input_ids=ids_B_T, attention_mask=mask_B_T, position_ids=position_ids(mask_B_T)).logits
+        logits_B_T_V = net(input_ids=ids_B_T, attention_mask=mask_B_T,
+                           position_ids=scheme.ids(ids_B_T, mask_B_T)).logits
         out.append(logits_B_T_V[:, -1].float().log_softmax(-1).cpu())
     return torch.cat(out)
 

@@ -37,6 +37,7 @@ from ida.tasks.base import UNKNOWN, Form, HProgram, Question, Split, Task, ask
 from ida.tasks.world_task import SPECIAL_TOKENS, check_form, check_int
 
 DIGITS = [str(d) for d in range(10)]
+MAX_DIGITS = 256  # room for GPU runs past Lee et al.'s 100 digits (train 128, eval to 136)
 _ATTEMPTS_PER_QUESTION = 50
 
 
@@ -78,6 +79,9 @@ class AdditionTask(Task):
 
     name: ClassVar[str] = "addition"
     length_parameter: ClassVar[str] = "eval_max_digits"  # named when the longest question does not fit a model
+    # where a student's coupled position ids restart (`model.position_scheme: coupled`): digit i of each operand,
+    # of the carry-in and of the answer then share position i + 1
+    position_separators: ClassVar[tuple[str, ...]] = ("+", "=")
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, max_digits: int = 6,
                  eval_max_digits: int | None = None, eval_per_difficulty: int = 32, n_train: int = 3000,
@@ -85,11 +89,11 @@ class AdditionTask(Task):
         owner = type(self).__name__
         self.form: Form = check_form(owner, form)
         self.seed = check_int(owner, "seed", seed)
-        self.max_digits = check_int(owner, "max_digits", max_digits, 1, 64)
+        self.max_digits = check_int(owner, "max_digits", max_digits, 1, MAX_DIGITS)
         default_eval = max_digits + 2
         self.eval_max_digits = check_int(owner, "eval_max_digits",
                                          default_eval if eval_max_digits is None else eval_max_digits,
-                                         self.max_digits, 64)
+                                         self.max_digits, MAX_DIGITS)
         self.eval_per_difficulty = check_int(owner, "eval_per_difficulty", eval_per_difficulty, 1, 10_000)
         self.n_train = check_int(owner, "n_train", n_train, 1, 1_000_000)
         if split not in ("halve", "peel"):

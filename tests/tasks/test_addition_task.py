@@ -111,7 +111,7 @@ def test_add_digits_and_parse_digits():
     assert parse_digits("1 2 2", 3, last_max=1) is None and parse_digits("1 2", 3) is None
 
 
-@pytest.mark.parametrize("params,name", [({"max_digits": 0}, "max_digits"), ({"max_digits": 65}, "max_digits"),
+@pytest.mark.parametrize("params,name", [({"max_digits": 0}, "max_digits"), ({"max_digits": 257}, "max_digits"),
                                          ({"max_digits": 4, "eval_max_digits": 3}, "eval_max_digits"),
                                          ({"split": "thirds"}, "split"), ({"n_train": 0}, "n_train"),
                                          ({"max_digits": 1, "n_train": 500}, "n_train"),

@@ -1,0 +1,247 @@
+"""Capability amplification past every label: on addition with train lengths 1..L, where H answers only
+one-digit sums, five ways to train the same student with the same steps per cycle and the same total steps, side
+by side in one run (one process per arm, `--jobs` at a time):
+
+- IDA halve + curriculum: `configs/addition-long.yaml` as it is (H halves each sum, M_n answers the halves, the
+  frontier curriculum amplifies only lengths near the estimated frontier, filters drop unsure and malformed
+  targets); `ida run configs/addition-long.yaml` is this arm at L = 16.
+- IDA peel + curriculum: the same with `split: peel` (H adds the top digit itself: one digit more per cycle).
+- self-improvement (Lee et al. 2025's recipe): `decomposer: direct` + `leaves_by_h` (H answers one-digit sums, as
+  in IDA) + majority vote over the student's own samples + the same curriculum and filters.
+- supervised, H-only labels: the true answers H can give (one-digit sums), trained in the same chunks of steps.
+- supervised, all true labels (the ceiling): every train question's true answer, same chunks of steps; and the
+  same with a length curriculum given by the labels (chunk c trains lengths 1..2^c). The ratios use the better.
+
+    python benchmarks/amplification.py                        # L = 16, 6 cycles, every arm
+    python benchmarks/amplification.py --arms ida-halve,ceiling --cycles 4 --steps 600
+    python benchmarks/amplification.py --L 64 --cycles 8      # GPU-sized (the task's cap is 256 digits)
+
+Printed per arm and cycle: the held-out frontier (largest length at >= 90% with every shorter length), the
+curriculum's window, targets kept/dropped (and per filter), wall time; at the end the ratios IDA / ceiling and
+IDA / self-improvement (frontier and accuracy at L), and accuracy on lengths L+1..L+8 (extrapolation).
+On code without `amplify.curriculum` (or `amplify.filters`, `amplify.vote.models`) those settings are left out and
+the header says so: the IDA and self-improvement arms then amplify every train length each cycle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIG = Path(__file__).resolve().parent.parent / "configs" / "addition-long.yaml"
+ARMS = {"ida-halve": "IDA halve + curriculum", "ida-peel": "IDA peel + curriculum",
+        "self-improvement": "self-improvement (Lee)", "h-only": "supervised, H-only labels",
+        "ceiling": "supervised, all labels (ceiling)",
+        "ceiling-schedule": "supervised, all labels, lengths 1..2^cycle (ceiling with a curriculum)"}
+CEILINGS = ("ceiling", "ceiling-schedule")
+EXTRAPOLATION = 8
+
+
+def supported() -> dict[str, bool]:
+    """Which of the curriculum-era settings this code's config accepts (another branch adds them)."""
+    from ida.config import AmplifyConfig
+    from ida.config.amplify import VoteConfig
+
+    return {"curriculum": "curriculum" in AmplifyConfig.model_fields,
+            "filters": "filters" in AmplifyConfig.model_fields, "vote.models": "models" in VoteConfig.model_fields}
+
+
+def base_config(a: argparse.Namespace) -> dict[str, Any]:
+    """configs/addition-long.yaml sized for `a`, without the settings this code does not know."""
+    data = yaml.safe_load(CONFIG.read_text())
+    have = supported()
+    amplify = data.setdefault("amplify", {})
+    for key in ("curriculum", "filters"):
+        if not have[key]:
+            amplify.pop(key, None)
+    params = data["task"]["params"]
+    params.update(max_digits=a.L, eval_max_digits=a.L + EXTRAPOLATION, n_train=a.n_train,
+                  eval_per_difficulty=a.eval_per_difficulty)
+    longest = a.L + EXTRAPOLATION
+    data["model"].update(max_answer_tokens=longest + 1, n_positions=max(data["model"].get("n_positions", 0),
+                                                                        3 * longest + 8))
+    data["distill"].update(steps=a.steps, stop_when_fit=False)
+    data.update(max_cycles=a.cycles)
+    data.setdefault("eval", {}).update(baseline=False, amplified=False)
+    return data
+
+
+def arm_overrides(arm: str, a: argparse.Namespace) -> list[str]:
+    if arm == "ida-peel":
+        return ["task.params.split=peel"]
+    if arm == "self-improvement":
+        vote = f"samples: {a.vote_samples}, temperature: 1.0, min_agreement: {a.min_agreement}"
+        if supported()["vote.models"]:
+            vote += f", models: {a.vote_models}"
+        return ["amplify.decomposer=direct", "amplify.leaves_by_h=true", "amplify.min_confidence=null",
+                f"amplify.vote={{{vote}}}"]
+    return []
+
+
+def run_arm(arm: str, a: argparse.Namespace, root: str) -> dict:
+    import torch
+
+    torch.set_num_threads(a.threads)
+    from ida.config.load import apply_overrides, validate
+
+    config = validate(apply_overrides(base_config(a), arm_overrides(arm, a) + a.extra))
+    start = time.perf_counter()
+    cycles = supervised_arm(config, arm) if arm in ("h-only", *CEILINGS) else ida_arm(config, root)
+    return {"arm": arm, "cycles": cycles, "seconds": time.perf_counter() - start}
+
+
+def ida_arm(config, root: str) -> list[dict]:
+    from ida.cycle import execute
+    from ida.progress import RunProgress
+    from ida.run import start_run
+
+    ends: dict[int, float] = {0: time.perf_counter()}
+
+    def mark(run, cycle: int, phase: str, result: dict) -> None:
+        ends[cycle] = time.perf_counter()
+
+    run = start_run(config, Path(root), RunProgress(quiet=True))
+    execute(run, on_phase_end=mark)
+    out = []
+    accuracy = run.store.metrics(run.id, "student")
+    for cycle in range(1, config.max_cycles + 1):
+        amp = run.store.phase_result(run.id, cycle, "amplify") or {}
+        acc = {int(k): v for k, v in accuracy.get(cycle, {}).get("student", {}).items()}
+        out.append({"accuracy": acc, "window": amp.get("window"), "filters": amp.get("filters"),
+                    "kept": amp.get("usable"), "dropped": (amp.get("examples") or 0) - (amp.get("usable") or 0),
+                    "seconds": ends.get(cycle, float("nan")) - ends.get(cycle - 1, float("nan"))})
+    return out
+
+
+def supervised_arm(config, arm: str) -> list[dict]:
+    """True labels (all, all up to length 2^cycle, or only the one-digit sums H answers), trained in chunks of
+    `distill.steps` with a fresh optimiser per chunk, as a cycle has; evaluated after each chunk."""
+    from ida.distill.data import supervised_examples
+    from ida.distill.trainer import supervised, train
+    from ida.evaluate import evaluate_student
+    from ida.models.local import LocalModel
+    from ida.models.positions import task_separators
+    from ida.run import build_task
+
+    task = build_task(config)
+    model = LocalModel.build(config.model, task.vocabulary(), seed=config.seed,
+                             separators=task_separators(config.model, task))
+    questions = [q for q in task.questions("train") if arm in CEILINGS or q.difficulty == 1]
+    out = []
+    for cycle in range(1, config.max_cycles + 1):
+        start = time.perf_counter()
+        data = supervised_examples(task, [q for q in questions if arm != "ceiling-schedule"
+                                          or q.difficulty <= 2 ** cycle])
+        train(model.model, model.tokenizer, data, supervised(config.distill), seed=config.seed * 10007 + cycle)
+        acc = evaluate_student(task, model, task.questions("eval"))
+        out.append({"accuracy": acc, "window": None, "filters": None, "kept": len(data), "dropped": 0,
+                    "seconds": time.perf_counter() - start})
+    return out
+
+
+def frontier_of(acc: dict[int, float]) -> int:
+    from ida.evaluate import frontier
+
+    return frontier(acc)
+
+
+def window_text(window: dict | None) -> str:
+    if not window:
+        return "-"
+    return f"{window.get('kind', '?')} {window.get('low', '?')}..{window.get('high', '?')}" + (
+        f" (est. {window['estimated_frontier']})" if window.get("estimated_frontier") is not None else "")
+
+
+def filters_text(filters: dict | None) -> str:
+    if not filters:
+        return ""
+    return " · " + ", ".join(f"{name} {v.get('kept', '?')}/{v.get('dropped', '?')}" for name, v in filters.items()
+                             if isinstance(v, dict))
+
+
+def report(r: dict, a: argparse.Namespace) -> None:
+    print(f"\n## {ARMS[r['arm']]} ({r['seconds']:.0f} s)")
+    print("| cycle | frontier | window | targets kept / dropped | s |")
+    print("|---|---|---|---|---|")
+    for i, c in enumerate(r["cycles"], 1):
+        print(f"| {i} | {frontier_of(c['accuracy'])} | {window_text(c['window'])} | {c['kept']} / {c['dropped']}"
+              f"{filters_text(c['filters'])} | {c['seconds']:.0f} |")
+    last = r["cycles"][-1]["accuracy"]
+    beyond = [last.get(n, 0.0) for n in range(a.L + 1, a.L + EXTRAPOLATION + 1)]
+    print(f"accuracy at L={a.L}: {last.get(a.L, 0.0):.2f}; at L+1..L+{EXTRAPOLATION}: "
+          f"{' '.join(f'{v:.2f}' for v in beyond)} (mean {sum(beyond) / len(beyond):.2f})", flush=True)
+
+
+def ratio(x: float, y: float) -> str:
+    return f"{x / y:.2f}" if y else "undefined (denominator 0)"
+
+
+def summary(by_arm: dict[str, dict], a: argparse.Namespace) -> None:
+    def final(arm: str) -> tuple[int, float]:
+        acc = by_arm[arm]["cycles"][-1]["accuracy"]
+        return frontier_of(acc), acc.get(a.L, 0.0)
+
+    ceilings = [c for c in CEILINGS if c in by_arm]
+    best = max(ceilings, key=lambda c: final(c)[::-1]) if ceilings else None
+    print("\n## ratios (final cycle)")
+    for ida in ("ida-halve", "ida-peel"):
+        for other in (best, "self-improvement"):
+            if ida in by_arm and other in by_arm:
+                (f1, a1), (f2, a2) = final(ida), final(other)
+                print(f"{ARMS[ida]} / {ARMS[other]}: frontier {f1}/{f2} = {ratio(f1, f2)}; accuracy at L={a.L} "
+                      f"{a1:.2f}/{a2:.2f} = {ratio(a1, a2)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated, of {', '.join(ARMS)}")
+    parser.add_argument("--L", type=int, default=16, help="longest trained length (eval goes to L+8)")
+    parser.add_argument("--cycles", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=None, help="steps per cycle (default: the config's)")
+    parser.add_argument("--n-train", type=int, default=20000)
+    parser.add_argument("--eval-per-difficulty", type=int, default=32)
+    parser.add_argument("--vote-samples", type=int, default=4)
+    parser.add_argument("--vote-models", type=int, default=1)
+    parser.add_argument("--min-agreement", type=float, default=0.75)
+    parser.add_argument("--jobs", type=int, default=2, help="arms run at once (one process each)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per arm")
+    parser.add_argument("--set", dest="extra", action="append", default=[], help="extra override for every arm")
+    a = parser.parse_args()
+    arms = [x.strip() for x in a.arms.split(",") if x.strip()]
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        parser.error(f"--arms: unknown {unknown}; choose from {', '.join(ARMS)}")
+    if a.steps is None:
+        a.steps = int(yaml.safe_load(CONFIG.read_text())["distill"]["steps"])
+    have = supported()
+    m = yaml.safe_load(CONFIG.read_text())["model"]
+    print(f"# amplification · {platform.machine()} · addition, train lengths 1..{a.L}, eval 1..{a.L + EXTRAPOLATION} "
+          f"({a.eval_per_difficulty} held-out questions each), H answers one-digit sums · {a.cycles} cycles x "
+          f"{a.steps} steps per arm · {m.get('n_layer')}x{m.get('n_embd')} {m.get('architecture', 'gpt2')}, "
+          f"{m.get('position_scheme', 'sequential')} positions · {a.jobs} arm(s) at a time, {a.threads} thread(s) "
+          f"each")
+    missing = [k for k, v in have.items() if not v]
+    if missing:
+        print(f"# this code has no amplify.{', amplify.'.join(missing)}: left out (IDA and self-improvement "
+              "amplify every train length)")
+    by_arm = {}
+    with tempfile.TemporaryDirectory() as tmp, mp.get_context("spawn").Pool(max(1, min(a.jobs, len(arms)))) as pool:
+        for r in pool.imap_unordered(_run_arm, [(arm, a, tmp) for arm in arms]):
+            by_arm[r["arm"]] = r
+            report(r, a)
+    summary(by_arm, a)
+
+
+def _run_arm(item: tuple) -> dict:
+    return run_arm(*item)
+
+
+if __name__ == "__main__":
+    main()
