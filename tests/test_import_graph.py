@@ -11,12 +11,14 @@ import networkx as nx
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Bottom to top. Helpers every layer may use; config and tasks; models and distill; amplify and review;
-# the run (its builder, paths, safety gate, reports); the cycle; the CLI and the public API (`ida`).
+# Bottom to top. Helpers every layer may use; config and tasks; the store (it reads `store.url` from the
+# config), the run lock (a PostgreSQL advisory lock for such a store) and the accounts kept in a store; models and
+# distill; amplify and review; the run (its builder, paths, safety gate, reports); the cycle; the CLI and the
+# public API (`ida`).
 LAYERS: list[set[str]] = [
-    {"ida.errors", "ida.faults", "ida.atomic", "ida.plugins", "ida.progress", "ida.runlock", "ida.store",
-     "ida.paths", "ida.seeds"},
-    {"ida.config", "ida.tasks", "ida.accounts"},
+    {"ida.errors", "ida.faults", "ida.atomic", "ida.plugins", "ida.progress", "ida.paths", "ida.seeds"},
+    {"ida.config", "ida.tasks"},
+    {"ida.store", "ida.runlock", "ida.accounts"},
     {"ida.models", "ida.distill", "ida.results"},
     {"ida.amplify", "ida.review", "ida.evaluate"},
     {"ida.run", "ida.build", "ida.preflight", "ida.recovery", "ida.safety", "ida.reporting"},
