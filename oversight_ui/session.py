@@ -3,6 +3,7 @@ rerun: Streamlit's session state never holds a connection), the logged-in user, 
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,15 @@ def run_dir() -> Path:
 def users_db() -> Path | str:
     value = os.environ.get("IDA_USERS_DB")
     return value if value and "://" in value else Path(value or default_users_db(run_dir().parent))
+
+
+def _key_place() -> Path:
+    """Where the session key is kept: beside the users file, or (accounts in a store URL) in a folder of this host
+    named after the URL, so the app processes of one host share it."""
+    users = users_db()
+    if isinstance(users, Path):
+        return users
+    return Path.home() / ".cache" / "ida" / hashlib.sha256(users.encode()).hexdigest()[:16] / "users"
 
 
 def run_config() -> RunConfig:
@@ -102,7 +112,7 @@ def _from_token() -> dict | None:
     token = st.query_params.get(TOKEN_PARAM)
     if not token:
         return None
-    name = read_session_token(token, session_secret(users_db()))
+    name = read_session_token(token, session_secret(_key_place()))
     if name is None:
         return None
     with open_stores() as s:
@@ -114,7 +124,7 @@ def _from_token() -> dict | None:
 
 
 def set_user(user: User, method: str) -> None:
-    token = session_token(user.name, session_secret(users_db()))
+    token = session_token(user.name, session_secret(_key_place()))
     st.session_state[USER_KEY] = {"name": user.name, "role": user.role, "method": method, "token": token}
     st.query_params[TOKEN_PARAM] = token
 
