@@ -90,3 +90,28 @@ def test_bad_store_urls_are_one_line_and_write_nothing(zygote, pg_server, tmp_pa
     [(rc, out)] = zygote.run((pg_args(tmp_path / "first", taken), {"IDA_KILL_AT": "before:1:amplify"}))
     [(rc, out)] = zygote.run((pg_args(tmp_path / "second", taken), {}))
     assert rc == 2 and "already holds run" in out, out
+
+
+def test_two_gloo_processes_distill_a_postgres_run_cycle(zygote, pg_server, tmp_path):
+    """The README's multi-process distillation on a run whose store is PostgreSQL: its config (store.url
+    included) loads in both ranks, which train over gloo; only the driver ever touches the store."""
+    import json
+    import subprocess
+    import sys
+
+    [(rc, out)] = zygote.run((pg_args(tmp_path, pg_server.fresh_url()) + ["--set", "max_cycles=1",
+                                                                          "--set", "eval.baseline=false"], {}))
+    assert rc == 0, out
+    run_dir = the_run(tmp_path)
+    from pg_server import free_port
+
+    done = subprocess.run([sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+                           "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+                           "--main_process_port", str(free_port()), "-m", "ida.distill.launch",
+                           "--config", str(run_dir / "config.yaml"),
+                           "--checkpoint", str(run_dir / "cycle-0" / "checkpoint"),
+                           "--dataset", str(run_dir / "cycle-1" / "dataset.jsonl"), "--out", str(tmp_path / "M1"),
+                           "--set", "distill.steps=6"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "M1" / "train_result.json").read_text())
+    assert (result["steps"], result["processes"]) == (6, 2)
