@@ -45,7 +45,7 @@ class Sessions:
         row = self.store.session_get(_hash(session_id))
         if row is None or row["revoked"] is not None or row["expires"] <= self.clock():
             return None
-        return _user(self.store.account(name=row["user"]))
+        return _user(self.store.account(name=row["account"]))
 
     def revoke(self, session_id: str | None) -> bool:
         """End a session (logout); False when it was not live."""

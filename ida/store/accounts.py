@@ -38,14 +38,14 @@ class AccountTables(RunTables):
         """Store a new password hash and revoke the account's open sessions, together; returns how many."""
         with self._transaction() as db:
             db.execute("UPDATE users SET password = ? WHERE name = ?", (password_hash, name))
-            return db.execute("UPDATE sessions SET revoked = ? WHERE user = ? AND revoked IS NULL",
+            return db.execute("UPDATE sessions SET revoked = ? WHERE account = ? AND revoked IS NULL",
                               (now, name)).rowcount
 
     # server-side sessions (the rules live in `ida.accounts.sessions`)
     def session_add(self, session_hash: str, user: str, now: float, expires: float, client: str,
                     method: str) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO sessions (id, user, created, expires, client, method) VALUES (?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO sessions (id, account, created, expires, client, method) VALUES (?, ?, ?, ?, ?, ?)",
                        (session_hash, user, now, expires, client, method))
 
     def session_get(self, session_hash: str) -> dict[str, Any] | None:

@@ -209,7 +209,7 @@ class ReviewTables(RunTables):
             if db.execute("SELECT 1 FROM adjudications WHERE item_id = ?", (item_id,)).fetchone() is not None:
                 raise LeaseError(f"item {item_id} has been adjudicated already")
             now = clock()
-            db.execute("INSERT INTO adjudications (item_id, run_id, cycle, user, verdict, target, note, ts)"
+            db.execute("INSERT INTO adjudications (item_id, run_id, cycle, admin, verdict, target, note, ts)"
                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (item_id, item["run_id"], item["cycle"], user, verdict,
                                                             target, note, now))
             self.event(item["run_id"], user, "adjudicate", {"item": item_id, "cycle": item["cycle"],
@@ -217,8 +217,9 @@ class ReviewTables(RunTables):
         return {"item_id": item_id, "verdict": verdict, "target": target}
 
     def review_adjudications(self, cycle: int | None = None) -> list[dict[str, Any]]:
-        """Admins' decisions on disputed items, oldest first."""
-        sql = "SELECT * FROM adjudications" + (" WHERE cycle = ?" if cycle is not None else "") + " ORDER BY id"
+        """Admins' decisions on disputed items, oldest first (`user`: the admin who decided)."""
+        sql = ("SELECT *, admin AS user FROM adjudications" + (" WHERE cycle = ?" if cycle is not None else "")
+               + " ORDER BY id")
         return self._rows(sql, () if cycle is None else (cycle,))
 
     def review_leases(self) -> list[dict[str, Any]]:

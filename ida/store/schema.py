@@ -1,6 +1,7 @@
 """Every table of the SQLite store, in one place: a run's results (runs, phases, examples, metrics, the event log),
 its safety gate (alerts, sign-offs), its review queue (items, leases, verdicts), the human-as-H workspaces
-(workspaces, their steps) and the app's accounts (users, failed logins).
+(workspaces, their steps), the app's accounts (users, failed logins, sessions) and admins' decisions on
+disputes (adjudications).
 Every statement is `IF NOT EXISTS`, so opening an older store adds the tables it lacks; `COLUMNS` are added to
 older tables by `migrate` (then `INDEXES`, which may use them), then the `MIGRATIONS` the store has not had yet.
 The same text makes a SQLite file and a PostgreSQL schema (`ida.store.db` translates the SQLite-only parts).
@@ -65,16 +66,16 @@ CREATE TABLE IF NOT EXISTS workspaces (
   text TEXT NOT NULL, prompt TEXT NOT NULL, difficulty INTEGER NOT NULL, model_version TEXT NOT NULL,
   holder TEXT, claimed REAL, expires REAL, answer TEXT, finished_by TEXT, finished REAL, created REAL NOT NULL,
   UNIQUE (run_id, cycle, question_id));
-CREATE TABLE IF NOT EXISTS adjudications (
-  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL UNIQUE, run_id TEXT NOT NULL, cycle INTEGER NOT NULL,
-  user TEXT NOT NULL, verdict TEXT NOT NULL, target TEXT, note TEXT NOT NULL, ts REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY, user TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, revoked REAL,
-  client TEXT NOT NULL, method TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS workspace_steps (
   id INTEGER PRIMARY KEY, workspace_id INTEGER NOT NULL, position INTEGER NOT NULL, text TEXT NOT NULL,
   asked TEXT NOT NULL, answer TEXT NOT NULL, answered_by TEXT NOT NULL, user TEXT NOT NULL, ts REAL NOT NULL,
   UNIQUE (workspace_id, position));
+CREATE TABLE IF NOT EXISTS adjudications (
+  id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL UNIQUE, run_id TEXT NOT NULL, cycle INTEGER NOT NULL,
+  admin TEXT NOT NULL, verdict TEXT NOT NULL, target TEXT, note TEXT NOT NULL, ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, account TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL, revoked REAL,
+  client TEXT NOT NULL, method TEXT NOT NULL);
 """
 
 # Columns added after a table's first release: (table, column, declaration).
