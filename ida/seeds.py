@@ -16,6 +16,8 @@ _STREAMS = {
     "vote": (1009, 0),          # the i-th sampler of a vote (`index` instead of a cycle)
     "sample": (7919, 0),        # a vote sampler's n-th call (from the sampler's own seed)
     "on_policy": (1_000_003, 0),  # on-policy samples of a training step (index: step * 101 + process)
+    "retention": (7, 1),        # the monitors' retention set (from task.seed: the same questions every cycle)
+    "probe": (7, 2),            # the monitors' probe set (from task.seed)
 }
 
 

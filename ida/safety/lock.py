@@ -8,8 +8,9 @@ from pathlib import Path
 import yaml
 
 from ida.atomic import write_text_atomic
+from ida.build import load_config as load_checked_config
 from ida.paths import RunPaths
-from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config, load_config
+from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config
 from ida.store import Store
 
 
@@ -39,7 +40,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
         if key == "safety" or key.startswith("safety."):
             raise ConfigError(f"{key}: the safety section is fixed when a run starts; resume cannot change it "
                               "(start a new run with the new thresholds)")
-    config = load_config(path, overrides)
+    config = load_checked_config(path, overrides)  # its plug-ins too: a bad one writes nothing
     write_text_atomic(path, dump_config(config))  # a kill mid-rewrite leaves the old config or the new one
     store = Store(RunPaths(run_dir).store)
     try:

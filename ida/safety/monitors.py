@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ida.amplify.examples import is_usable
 from ida.results import ReviewResult
+from ida.seeds import seed_for
 from ida.evaluate import accuracy_by_difficulty, frontier, frontier_record
 from ida.safety.stats import answer_stats
 from ida.store import ExampleRow
@@ -96,11 +97,12 @@ def compute_monitors(run: Run, cycle: int) -> Values:
         "mean": _mean(student), "amplified_mean": _mean(amplified),
         "rate": None if not student else _mean(student) - (_mean(before) or 0.0),
         "max_jump": max(out["jump"].values(), default=None)}.items() if v is not None}
-    retention = fixed_sample(task.questions("train"), cfg.retention_size, seed=run.config.task.seed * 7 + 1)
+    retention = fixed_sample(task.questions("train"), cfg.retention_size,
+                             seed=seed_for(run.config.task.seed, "retention"))
     out["retention"] = {"accuracy": _mean(_keyed(accuracy_by_difficulty(task, retention,
                                                                           _answers(model, retention)))) or 0.0}
     out["forgetting"] = forgetting(history, cycle, student, out["retention"]["accuracy"])
-    probe = fixed_sample(eval_qs, cfg.probe_size, seed=run.config.task.seed * 7 + 2)
+    probe = fixed_sample(eval_qs, cfg.probe_size, seed=seed_for(run.config.task.seed, "probe"))
     logp_B_V = answer_logprobs(model, [q.prompt for q in probe])
     out["collapse"] = collapse(_answers(model, eval_qs), mean_entropy(logp_B_V), history.get(1, {}).get("collapse"))
     out["drift"] = {"kl": mean_kl(logp_B_V, answer_logprobs(previous, [q.prompt for q in probe]))}

@@ -108,6 +108,10 @@ def test_resume_set_changes_other_fields_and_logs_it(tmp_path):
     run = started(tmp_path)
     result = CliRunner().invoke(app, ["resume", str(run.dir), "--set", "max_cycles=0"])
     assert result.exit_code == 2 and "max_cycles" in result.output  # validated before it is written
+    written = (run.dir / "config.yaml").read_text()
+    result = CliRunner().invoke(app, ["resume", str(run.dir), "--set", "amplify.decomposer=nobody"])
+    assert result.exit_code == 2 and "amplify.decomposer: unknown decomposer 'nobody'" in result.output
+    assert (run.dir / "config.yaml").read_text() == written  # a plug-in that cannot be used is not written either
     from ida.safety import apply_resume_overrides
 
     assert apply_resume_overrides(run.dir, ["distill.steps=3"]).distill.steps == 3
