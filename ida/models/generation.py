@@ -36,7 +36,7 @@ class Generation:
     logprobs: tuple[float, ...]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate(model, tokenizer, prompts: list[str], max_new_tokens: int, temperature: float = 0.0,
              stop: list[str] | None = None, seed: int | None = None, batch_size: int = 512) -> list[Generation]:
     """Generate up to `max_new_tokens` tokens per prompt; temperature 0 is greedy, > 0 samples from
@@ -59,40 +59,63 @@ def generate(model, tokenizer, prompts: list[str], max_new_tokens: int, temperat
 
 
 def _generate_batch(model, tokenizer, prompts, max_new_tokens, temperature, stop, rng, device) -> list[Generation]:
-    ids_B_T, mask_B_T = left_pad([tokenizer.encode(p) for p in prompts], pad_id(tokenizer))
+    """The decoding loop keeps per-step work on tensors: one attention mask for the whole generation (sliced,
+    never concatenated), positions advanced by one, tokens and log-probs written into preallocated columns, and
+    one transfer to Python at the end. Only stop strings need a per-row look at the text while generating."""
+    ids_B_T, mask_B_T = left_pad(tokenizer.encode_batch(prompts), pad_id(tokenizer))
     ids_B_T, mask_B_T = ids_B_T.to(device), mask_B_T.to(device)
+    B, T = ids_B_T.shape
     stop_ids_S = torch.tensor(tokenizer.stop_ids, device=device)
-    B = ids_B_T.shape[0]
-    tokens, logprobs = [[] for _ in range(B)], [[] for _ in range(B)]
-    texts: list[str | None] = [None] * B  # set when a stop string ends the row
-    done_B = torch.zeros(B, dtype=torch.bool, device=device)
-    cache_kwarg, cache = new_cache(model)
-    step_ids_B_T = ids_B_T
+    mask_B_L = torch.ones(B, T + max_new_tokens, dtype=mask_B_T.dtype, device=device)
+    mask_B_L[:, :T] = mask_B_T
     scheme = PositionScheme.of(model)  # sequential, or coupled (restarting after separators)
     pos_B_T = scheme.ids(ids_B_T, mask_B_T)
-    for _ in range(max_new_tokens):
-        result = model(input_ids=step_ids_B_T, attention_mask=mask_B_T, position_ids=pos_B_T,
-                       use_cache=True, **{cache_kwarg: cache})
+    tokens_B_N = torch.zeros(B, max_new_tokens, dtype=torch.long, device=device)
+    logp_B_N = torch.zeros(B, max_new_tokens, device=device)
+    length_B = torch.full((B,), max_new_tokens, dtype=torch.long, device=device)  # up to and including the end
+    done_B = torch.zeros(B, dtype=torch.bool, device=device)
+    texts: list[str | None] = [None] * B  # set when a stop string ends the row
+    cache_kwarg, cache = new_cache(model)
+    last_only = _last_logits_only(model)
+    step_ids_B_T, steps = ids_B_T, 0
+    for step in range(max_new_tokens):
+        result = model(input_ids=step_ids_B_T, attention_mask=mask_B_L[:, :T + step], position_ids=pos_B_T,
+                       use_cache=True, **{cache_kwarg: cache}, **last_only)
         logits_B_V = result.logits[:, -1].float()
-        logp_B_V = logits_B_V.log_softmax(-1)
         next_B = _pick(logits_B_V, temperature, rng)
-        chosen_B = logp_B_V.gather(-1, next_B[:, None]).squeeze(-1).tolist()
-        next_list = next_B.tolist()
-        for b in (~done_B).nonzero().flatten().tolist():
-            tokens[b].append(next_list[b])
-            logprobs[b].append(chosen_B[b])
-            if stop and next_list[b] not in tokenizer.stop_ids:
-                texts[b] = _cut_at_stop(decode(tokenizer, tokens[b]), stop)
-                if texts[b] is not None:
-                    done_B[b] = True
-        done_B |= torch.isin(next_B, stop_ids_S)
+        tokens_B_N[:, step] = next_B
+        logp_B_N[:, step] = logits_B_V.log_softmax(-1).gather(-1, next_B[:, None]).squeeze(-1)
+        steps = step + 1
+        ended_B = torch.isin(next_B, stop_ids_S)
+        if stop:
+            ended_B |= _stop_strings_end(tokenizer, tokens_B_N, steps, done_B | ended_B, stop, texts)
+        length_B = torch.where(ended_B & ~done_B, steps, length_B)
+        done_B |= ended_B
         if bool(done_B.all()):
             break
         step_ids_B_T = next_B[:, None]  # the cache object grows in place
         pos_B_T = scheme.next(pos_B_T[:, -1], next_B)[:, None]
-        mask_B_T = torch.cat([mask_B_T, torch.ones(B, 1, dtype=mask_B_T.dtype, device=device)], dim=1)
-    return [Generation(text=texts[b] if texts[b] is not None else decode(tokenizer, tokens[b]),
-                       token_ids=tuple(tokens[b]), logprobs=tuple(logprobs[b])) for b in range(B)]
+    lengths = length_B.clamp(max=steps).tolist()
+    rows, logps = tokens_B_N[:, :steps].tolist(), logp_B_N[:, :steps].tolist()
+    rows = [row[:n] for row, n in zip(rows, lengths)]
+    decoded = tokenizer.decode_answers(rows)
+    return [Generation(text=texts[b] if texts[b] is not None else decoded[b], token_ids=tuple(rows[b]),
+                       logprobs=tuple(logps[b][:lengths[b]])) for b in range(B)]
+
+
+def _stop_strings_end(tokenizer, tokens_B_N, steps, skip_B, stop, texts) -> torch.Tensor:
+    """Rows (not in `skip_B`) whose text now holds a stop string; their cut text goes into `texts`."""
+    ended_B = torch.zeros_like(skip_B)
+    for b in (~skip_B).nonzero().flatten().tolist():
+        texts[b] = _cut_at_stop(decode(tokenizer, tokens_B_N[b, :steps].tolist()), stop)
+        ended_B[b] = texts[b] is not None
+    return ended_B
+
+
+def _last_logits_only(model) -> dict:
+    """`logits_to_keep=1` where forward() takes it: the prompt's pass computes the vocabulary projection for its
+    last position only (what `model.generate` does too)."""
+    return {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(model.forward).parameters else {}
 
 
 def new_cache(model) -> tuple[str, DynamicCache]:

@@ -85,13 +85,25 @@ class StudentTokenizer:
         """A prompt's ids as the student sees it (rendered)."""
         return list(self.raw.encode(self.render(prompt), add_special_tokens=self.format.kind == "plain"))
 
+    def encode_batch(self, prompts: list[str]) -> list[list[int]]:
+        """`encode` of each prompt, in one call of the fast tokenizer (what generation starts with)."""
+        texts = [self.render(p) for p in prompts]
+        return [list(ids) for ids in self.raw(texts, add_special_tokens=self.format.kind == "plain")["input_ids"]]
+
+    def decode_answers(self, rows: list[list[int]]) -> list[str]:
+        """`decode_answer` of each row of generated ids, in one call of the fast tokenizer."""
+        stops = set(self.stop_ids)  # a property that asks the tokenizer: once, not per token
+        cut = [ids[:next((i for i, t in enumerate(ids) if t in stops), len(ids))] for ids in rows]
+        return [text.strip() for text in self.raw.batch_decode(cut)]
+
     def encode_answer(self, target: str) -> list[int]:
         """The ids generation emits for `target` after a prompt: the answer's tokens, then the stop token."""
         return list(self.raw.encode(self.format.answer_prefix + target, add_special_tokens=False)) + [self.stop_id]
 
     def decode_answer(self, ids: list[int]) -> str:
         """Generated ids -> the answer text: cut at the stop token (or EOS), outer whitespace stripped."""
-        ends = [i for i, t in enumerate(ids) if t in self.stop_ids]
+        stops = set(self.stop_ids)
+        ends = [i for i, t in enumerate(ids) if t in stops]
         return self.raw.decode(ids[:ends[0]] if ends else ids).strip()
 
     def decode(self, ids, **kwargs) -> str:
