@@ -129,3 +129,24 @@ def test_check_positions_names_the_field():
         with pytest.raises(ValueError, match=field):
             check_positions(load_config(None, sets), make_task(task))
     check_positions(load_config(None, ["task.name=addition", *coupled]), make_task("addition"))  # fine
+
+
+def test_the_long_addition_config_fits_its_task():
+    """configs/addition-long.yaml passes the run's preflight (context and answer budget sized from the longest
+    question); its curriculum and filters are left out on code that does not have them yet."""
+    import yaml
+
+    from ida.amplify.amplifier import preflight
+    from ida.config import AmplifyConfig
+    from ida.config.load import validate
+    from ida.run import build_task
+
+    data = yaml.safe_load(Path("configs/addition-long.yaml").read_text())
+    for key in ("curriculum", "filters"):
+        if key not in AmplifyConfig.model_fields:
+            data["amplify"].pop(key)
+    config = validate(data)
+    assert (config.model.architecture, config.model.position_scheme) == ("llama", "coupled")
+    preflight(config, build_task(config))
+    longest = max(len(q.prompt.split()) for q in build_task(config).questions("eval"))
+    assert longest + config.model.max_answer_tokens + 1 <= config.model.n_positions
