@@ -14,7 +14,8 @@ from typing import Any
 
 from ida.store.db import PgConnection, StoreError, columns
 
-VERSION = 2  # 1: the stores before versioning (no schema_version table); 2: schema_version itself
+VERSION = 3  # 1: the stores before versioning (no schema_version table); 2: schema_version itself;
+# 3: examples.target_provenance, adjudications, sessions (the oversight tables)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
