@@ -29,7 +29,11 @@ def test_report_json_contract(tmp_path):
     result = CliRunner().invoke(app, ["report", str(run.dir), "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"run_id", "task", "status", "reason", "cycles", "baseline"}
+    assert set(report) == {"run_id", "task", "status", "reason", "cycles", "baseline", "oversight"}
+    # review.policy none: every target is the model's, nobody reviewed it (issue 21's provenance)
+    assert [o["index"] for o in report["oversight"]] == [1, 2, 3]
+    assert all(o["provenance"]["verified"] == o["provenance"]["propagated"] == 0 < o["provenance"]["model"]
+               for o in report["oversight"])
     assert (report["task"], report["status"], report["run_id"]) == ("permutation", "finished", run.id)
     assert report["reason"] is None
     assert [c["index"] for c in report["cycles"]] == [1, 2, 3]
