@@ -74,7 +74,11 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
     from ida.runlock import RunLock
     from ida.safety import apply_resume_overrides
 
-    ida.read_run(run_dir).store.close()  # a folder that is not a run fails here, before the lock file is made
+    from ida.build import check_plugins
+
+    record = ida.read_run(run_dir)  # a folder that is not a run fails here, before the lock file is made
+    record.store.close()
+    check_plugins(record.config)  # so does a plug-in that no longer imports (one line naming the field)
     lock = RunLock.acquire(run_dir)  # before --set rewrites config.yaml: a second writer changes nothing
     if overrides:
         apply_resume_overrides(run_dir, overrides)
