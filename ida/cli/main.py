@@ -75,10 +75,15 @@ def resume(run_dir: Annotated[Path, typer.Argument(help="The run's folder.")],
     from ida.runlock import RunLock
     from ida.safety import apply_resume_overrides
 
+    from ida.build import check_plugins
+
     if _finished(run_dir, overrides):  # before the model stack is imported: a finished run answers at once
         console.print(f"{run_dir}: the run is finished; nothing to do (`ida report {run_dir}` shows its results)",
                       soft_wrap=True)
         return
+    record = ida.read_run(run_dir)
+    record.store.close()
+    check_plugins(record.config)  # a plug-in that no longer imports: one line naming the field, nothing written
     lock = RunLock.acquire(run_dir)  # before --set rewrites config.yaml: a second writer changes nothing
     if overrides:
         apply_resume_overrides(run_dir, overrides)

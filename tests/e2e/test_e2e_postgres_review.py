@@ -10,7 +10,7 @@ import pytest
 from app_server import free_port, wait_healthy
 from ida.config import dump_config, load_config
 from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
-from ida.review.users import Users
+from ida.accounts import Users
 from ida.store import Store
 from review_world import PASSWORDS, example_row
 from test_e2e_review import TIMEOUT, logged_in, wait_until

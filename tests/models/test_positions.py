@@ -133,20 +133,14 @@ def test_check_positions_names_the_field():
 
 def test_the_long_addition_config_fits_its_task():
     """configs/addition-long.yaml passes the run's preflight (context and answer budget sized from the longest
-    question); its curriculum and filters are left out on code that does not have them yet."""
-    import yaml
+    question), with its curriculum and filters."""
+    from ida.build import build_task
+    from ida.config import load_config
+    from ida.preflight import preflight
 
-    from ida.amplify.amplifier import preflight
-    from ida.config import AmplifyConfig
-    from ida.config.load import validate
-    from ida.run import build_task
-
-    data = yaml.safe_load(Path("configs/addition-long.yaml").read_text())
-    for key in ("curriculum", "filters"):
-        if key not in AmplifyConfig.model_fields:
-            data["amplify"].pop(key)
-    config = validate(data)
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "addition-long.yaml")
     assert (config.model.architecture, config.model.position_scheme) == ("llama", "coupled")
+    assert config.amplify.curriculum.kind == "frontier" and config.amplify.filters.format
     preflight(config, build_task(config))
     longest = max(len(q.prompt.split()) for q in build_task(config).questions("eval"))
     assert longest + config.model.max_answer_tokens + 1 <= config.model.n_positions
