@@ -19,8 +19,6 @@ by side in one run (one process per arm, `--jobs` at a time):
 Printed per arm and cycle: the held-out frontier (largest length at >= 90% with every shorter length), the
 curriculum's window, targets kept/dropped (and per filter), wall time; at the end the ratios IDA / ceiling and
 IDA / self-improvement (frontier and accuracy at L), and accuracy on lengths L+1..L+8 (extrapolation).
-On code without `amplify.curriculum` (or `amplify.filters`, `amplify.vote.models`) those settings are left out and
-the header says so: the IDA and self-improvement arms then amplify every train length each cycle.
 """
 
 from __future__ import annotations
@@ -44,23 +42,9 @@ CEILINGS = ("ceiling", "ceiling-schedule")
 EXTRAPOLATION = 8
 
 
-def supported() -> dict[str, bool]:
-    """Which of the curriculum-era settings this code's config accepts (another branch adds them)."""
-    from ida.config import AmplifyConfig
-    from ida.config.amplify import VoteConfig
-
-    return {"curriculum": "curriculum" in AmplifyConfig.model_fields,
-            "filters": "filters" in AmplifyConfig.model_fields, "vote.models": "models" in VoteConfig.model_fields}
-
-
 def base_config(a: argparse.Namespace) -> dict[str, Any]:
-    """configs/addition-long.yaml sized for `a`, without the settings this code does not know."""
+    """configs/addition-long.yaml sized for `a`."""
     data = yaml.safe_load(CONFIG.read_text())
-    have = supported()
-    amplify = data.setdefault("amplify", {})
-    for key in ("curriculum", "filters"):
-        if not have[key]:
-            amplify.pop(key, None)
     params = data["task"]["params"]
     params.update(max_digits=a.L, eval_max_digits=a.L + EXTRAPOLATION, n_train=a.n_train,
                   eval_per_difficulty=a.eval_per_difficulty)
@@ -77,9 +61,7 @@ def arm_overrides(arm: str, a: argparse.Namespace) -> list[str]:
     if arm == "ida-peel":
         return ["task.params.split=peel"]
     if arm == "self-improvement":
-        vote = f"samples: {a.vote_samples}, temperature: 1.0, min_agreement: {a.min_agreement}"
-        if supported()["vote.models"]:
-            vote += f", models: {a.vote_models}"
+        vote = f"samples: {a.vote_samples}, temperature: 1.0, min_agreement: {a.min_agreement}, models: {a.vote_models}"
         return ["amplify.decomposer=direct", "amplify.leaves_by_h=true", "amplify.min_confidence=null",
                 f"amplify.vote={{{vote}}}"]
     return []
@@ -109,15 +91,36 @@ def ida_arm(config, root: str) -> list[dict]:
 
     run = start_run(config, Path(root), RunProgress(quiet=True))
     execute(run, on_phase_end=mark)
+    return cycles_of(run, {c: ends.get(c, float("nan")) - ends.get(c - 1, float("nan"))
+                           for c in range(1, config.max_cycles + 1)})
+
+
+def cycles_of(run, seconds: dict[int, float]) -> list[dict]:
+    """Per cycle of an IDA run: student accuracy per length, window, targets kept/dropped (per filter), seconds."""
     out = []
     accuracy = run.store.metrics(run.id, "student")
-    for cycle in range(1, config.max_cycles + 1):
+    for cycle in range(1, run.config.max_cycles + 1):
         amp = run.store.phase_result(run.id, cycle, "amplify") or {}
         acc = {int(k): v for k, v in accuracy.get(cycle, {}).get("student", {}).items()}
         out.append({"accuracy": acc, "window": amp.get("window"), "filters": amp.get("filters"),
                     "kept": amp.get("usable"), "dropped": (amp.get("examples") or 0) - (amp.get("usable") or 0),
-                    "seconds": ends.get(cycle, float("nan")) - ends.get(cycle - 1, float("nan"))})
+                    "seconds": seconds[cycle]})
     return out
+
+
+def stored_arm(run_dir: Path) -> dict:
+    """The IDA halve arm from a finished `ida run configs/addition-long.yaml` (seconds: its phases' own)."""
+    from ida.run import read_run
+
+    run = read_run(run_dir)
+    try:
+        phases = run.store.phases(run.id)
+        seconds = {c: sum(p["result"].get("seconds", 0.0) for p in phases if p["cycle"] == c)
+                   for c in range(1, run.config.max_cycles + 1)}
+        cycles = cycles_of(run, seconds)
+    finally:
+        run.store.close()
+    return {"arm": "ida-halve", "cycles": cycles, "seconds": sum(seconds.values())}
 
 
 def supervised_arm(config, arm: str) -> list[dict]:
@@ -212,6 +215,9 @@ def main() -> None:
     parser.add_argument("--min-agreement", type=float, default=0.75)
     parser.add_argument("--jobs", type=int, default=2, help="arms run at once (one process each)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per arm")
+    parser.add_argument("--ida-run", type=Path, default=None, help=(
+        "a finished run of `ida run configs/addition-long.yaml` (at --L 16): its stored cycles are the IDA halve arm, "
+        "not run again"))
     parser.add_argument("--set", dest="extra", action="append", default=[], help="extra override for every arm")
     a = parser.parse_args()
     arms = [x.strip() for x in a.arms.split(",") if x.strip()]
@@ -220,18 +226,17 @@ def main() -> None:
         parser.error(f"--arms: unknown {unknown}; choose from {', '.join(ARMS)}")
     if a.steps is None:
         a.steps = int(yaml.safe_load(CONFIG.read_text())["distill"]["steps"])
-    have = supported()
     m = yaml.safe_load(CONFIG.read_text())["model"]
     print(f"# amplification · {platform.machine()} · addition, train lengths 1..{a.L}, eval 1..{a.L + EXTRAPOLATION} "
           f"({a.eval_per_difficulty} held-out questions each), H answers one-digit sums · {a.cycles} cycles x "
           f"{a.steps} steps per arm · {m.get('n_layer')}x{m.get('n_embd')} {m.get('architecture', 'gpt2')}, "
           f"{m.get('position_scheme', 'sequential')} positions · {a.jobs} arm(s) at a time, {a.threads} thread(s) "
           f"each")
-    missing = [k for k, v in have.items() if not v]
-    if missing:
-        print(f"# this code has no amplify.{', amplify.'.join(missing)}: left out (IDA and self-improvement "
-              "amplify every train length)")
     by_arm = {}
+    if a.ida_run is not None:  # the IDA halve arm as `ida run configs/addition-long.yaml` already ran it
+        by_arm["ida-halve"] = stored_arm(a.ida_run)
+        report(by_arm["ida-halve"], a)
+        arms = [arm for arm in arms if arm != "ida-halve"]
     with tempfile.TemporaryDirectory() as tmp, mp.get_context("spawn").Pool(max(1, min(a.jobs, len(arms)))) as pool:
         for r in pool.imap_unordered(_run_arm, [(arm, a, tmp) for arm in arms]):
             by_arm[r["arm"]] = r

@@ -12,6 +12,7 @@ from ida.build import load_config as load_checked_config
 from ida.paths import RunPaths
 from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config
 from ida.store import Store
+from ida.store.open import open_store
 
 
 def started_safety(store: Store, run_id: str) -> SafetyConfig:
@@ -42,7 +43,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
                               "(start a new run with the new thresholds)")
     config = load_checked_config(path, overrides)  # its plug-ins too: a bad one writes nothing
     write_text_atomic(path, dump_config(config))  # a kill mid-rewrite leaves the old config or the new one
-    store = Store(RunPaths(run_dir).store)
+    store = open_store(config.store, run_dir)  # the run's store: its SQLite file, or store.url
     try:
         store.event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
     finally:

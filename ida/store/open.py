@@ -7,17 +7,16 @@ from pathlib import Path
 
 from ida.config import StoreConfig, StoreError
 from ida.errors import RunDirError
+from ida.paths import RunPaths
 from ida.store import Store
-
-STORE_FILE = "ida.sqlite"
 
 
 def open_store(cfg: StoreConfig, run_dir: Path, new: bool = False) -> Store:
     """The run's store; `new`: for a run being started (a PostgreSQL store must hold no run yet)."""
     if cfg.url is None:
-        path = Path(run_dir) / STORE_FILE
+        path = RunPaths(run_dir).store
         if not new and not path.is_file():
-            raise RunDirError(f"{run_dir} is not a run dir (no {STORE_FILE}); give the folder `ida run` printed")
+            raise RunDirError(f"{run_dir} is not a run dir (no {path.name}); give the folder `ida run` printed")
         return Store(path)
     store = Store(cfg.url)
     if new:
