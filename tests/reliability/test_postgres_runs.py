@@ -40,7 +40,8 @@ def test_a_postgres_run_gives_the_sqlite_numbers(zygote, reference, pg_server, t
     assert numbers(run_dir) == reference
 
 
-@pytest.mark.parametrize("point", ["commit:1:review", "before:2:distill"])
+# inside every phase's final transaction (the kill comes before its commit), and between two phases
+@pytest.mark.parametrize("point", [f"commit:1:{phase}" for phase in PHASES] + ["before:2:distill"])
 def test_kill_then_resume_on_postgres_gives_the_same_numbers(zygote, reference, pg_server, tmp_path, point):
     url = pg_server.fresh_url()
     [(rc, out)] = zygote.run((pg_args(tmp_path, url), {"IDA_KILL_AT": point}))
