@@ -195,7 +195,7 @@ def review_phase(run: Run, cycle: int) -> None:
               for v in ("accept", "edit", "reject")}
     result = ReviewResult(**counts, train_examples=len(dataset), dataset_sha256=digest,
                           policy=run.config.review.policy, diversity=diversity, seconds=time.perf_counter() - start,
-                          provenance=provenance_counts(reviews), **extra)
+                          **{"provenance": provenance_counts(reviews), **extra})  # a policy's own count wins
     run.store.finish_phase(run.id, cycle, "review", result.stored(), examples=updates)
 
 
