@@ -112,7 +112,7 @@ def report(run_dir: Annotated[Optional[Path], typer.Argument(help="The run's fol
         typer.echo(json.dumps(report_schema(), indent=2))
         return
     if run_dir is None:
-        raise typer.BadParameter("give the run's folder (or --schema)", param_hint="RUN_DIR")
+        raise typer.BadParameter("Missing argument: give the run's folder (or --schema)", param_hint="RUN_DIR")
 
     data = ida.report(run_dir)
     writable = os.access(run_dir, os.W_OK)  # an archived run on a read-only disk is read, its files not rewritten
