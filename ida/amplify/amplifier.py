@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from decomposition import Program, WaveStats
-from ida.amplify.curriculum import check_curriculum
 from ida.amplify.decomposers import AmplifyContext, decomposer_provider
 from ida.amplify.examples import AmplifiedExample
 from ida.amplify.executors import executor
@@ -52,7 +51,9 @@ class Amplifier:
         reads the text), read by the task's parser, unsure ones UNKNOWN (amplify phase, `min_confidence`)."""
         if not self.student_answers:
             return student
-        answerer: Any = TruncationGuard(student, self.cut)
+        # The human as H saw M_n's raw text in the app and wrote the target: the replay must give what they saw.
+        people = self.cfg.decomposer == "human"
+        answerer: Any = student if people else TruncationGuard(student, self.cut)
         if getattr(self.task, "answer_parser", None) is not None:
             answerer = ParsedAnswerer(answerer, self.task.answer_parser)  # H reads "It is 17." as 17
         if self.filter_unsure and self.cfg.min_confidence is not None:
