@@ -76,11 +76,11 @@ def test_the_human_as_h_and_the_run_trains_on_it(human_run, browser):
     other.get_by_text("No question waits for decomposition right now.").wait_for(timeout=TIMEOUT)
     sub.fill(f"perm {x} ^ 1")
     page.get_by_role("button", name="Ask the model").click()
-    page.get_by_role("textbox", name="Subquestion #2").fill("perm #1 ^ 1")
+    page.get_by_role("textbox", name="Subquestion #2").fill(f"perm {x} ^ 2")  # M_0's #1 is no answer to refer to
     page.get_by_role("button", name="Ask the model").click()
     page.get_by_role("textbox", name="Subquestion #3").wait_for(timeout=TIMEOUT)
     steps = store.workspace(ws.id).steps
-    assert len(steps) == 2 and steps[1].asked == f"perm {steps[0].answer} ^ 1"
+    assert len(steps) == 2 and steps[1].asked == f"perm {x} ^ 2"
     shown = dataframe_text(page)
     assert all(s.answer in shown for s in steps)  # the model's answers are on the page
     page.get_by_role("textbox", name="Final answer to the question").fill("5")
