@@ -78,7 +78,7 @@ def test_a_run_with_ray_gives_the_local_numbers(tmp_path):
 
 
 def test_a_ray_address_where_nothing_answers_is_one_line(tmp_path):
-    from ida.amplify import preflight
+    from ida.preflight import preflight
     from pg_server import free_port
 
     config = load_config(None, ["amplify.executor=ray", f"amplify.ray.address=127.0.0.1:{free_port()}"])
