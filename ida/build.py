@@ -101,4 +101,4 @@ def _human(cfg: AmplifyConfig, task: Task, answerer: AnswererProvider) -> Decomp
     return HumanDecomposer(cfg, task, fallback)
 
 
-register_decomposer("human", DecomposerProvider(build=_human, check=_check_human))
+register_decomposer("human", DecomposerProvider(build=_human, check=_check_human, people=True))

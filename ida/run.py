@@ -153,7 +153,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
     task = parts.task
     preflight(config, task)  # a config this task cannot run fails here, before the run dir exists
     store = None if config.store.url is None else open_store(config.store, runs_root, new=True)  # before any write
-    run_id = f"{_slug(getattr(task, 'name', '') or config.task.name)}-{time.strftime('%Y%m%d-%H%M%S')}-" \
+    run_id = f"{_slug(task.name or config.task.name)}-{time.strftime('%Y%m%d-%H%M%S')}-" \
              f"{secrets.token_hex(2)}"
     root = Path(runs_root)
     if root.exists() and not root.is_dir():

@@ -40,8 +40,10 @@ class Amplifier:
         self.owns_answerer = not provider.student or provider.engine
         self.student_answers, self.filter_unsure = provider.student, filter_unsure
         self.cut: set[tuple[str, str]] = set()  # (version, prompt) of truncated generations (`ida.amplify.filters`)
+        decomposer = decomposer_provider(cfg.decomposer)
+        self.people = decomposer.people
         self.answerer = self.wrap(self.answerer)
-        self.decomposer = decomposer_provider(cfg.decomposer).build(cfg, task, provider)
+        self.decomposer = decomposer.build(cfg, task, provider)
         prepare = getattr(self.decomposer, "prepare", None)  # decomposers that work through the run's store
         if context is not None and prepare is not None:
             prepare(context, self.answerer.version)
@@ -52,9 +54,8 @@ class Amplifier:
         if not self.student_answers:
             return student
         # The human as H saw M_n's raw text in the app and wrote the target: the replay must give what they saw.
-        people = self.cfg.decomposer == "human"
-        answerer: Any = student if people else TruncationGuard(student, self.cut)
-        if getattr(self.task, "answer_parser", None) is not None:
+        answerer: Any = student if self.people else TruncationGuard(student, self.cut)
+        if self.task.answer_parser is not None:
             answerer = ParsedAnswerer(answerer, self.task.answer_parser)  # H reads "It is 17." as 17
         if self.filter_unsure and self.cfg.min_confidence is not None:
             answerer = ConfidentAnswerer(answerer, self.cfg.min_confidence)

@@ -133,7 +133,7 @@ def _score(task: Any, student: Any, probes: list[Question], cfg: CurriculumConfi
     else:
         gens = student.generate(prompts, max_new_tokens=budget, temperature=1.0, seed=seed)
     answers = student.answers(gens)
-    parse = getattr(task, "answer_parser", None) or (lambda text: text)
+    parse = task.answer_parser or (lambda text: text)
     total = 0.0
     for i, q in enumerate(probes):
         texts = [None if a.truncated or a.failed else parse(a.text) for a in answers[i * k:(i + 1) * k]]
@@ -151,7 +151,7 @@ def check_curriculum(config: RunConfig, task: Any) -> None:
     if c.kind == "all":
         return
     ds = train_difficulties(task)
-    name = getattr(task, "name", type(task).__name__)
+    name = task.name
     if len(ds) < 2:
         raise ValueError(f"{FIELD}.kind: task {name!r} has {'one train difficulty' if ds else 'no train questions'}; "
                          f"a {c.kind} curriculum needs several (set {FIELD}.kind=all)")

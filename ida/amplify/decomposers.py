@@ -86,7 +86,7 @@ class TaskDecomposer:
 def h_program(task: Task, question: Question) -> Program:
     """The task's H program for `question`, guarded: calling `decompose` happens inside the program, and a batch
     that is not a list of `Question`s raises there, so the executor fails only this graph, with the reason."""
-    name = getattr(task, "name", type(task).__name__)
+    name = task.name
     program = task.decompose(question)
     if not hasattr(program, "send"):  # H answered without decomposing: `decompose` returned, did not yield
         if isinstance(program, str):
@@ -194,10 +194,12 @@ def _check_llm(config: RunConfig, task: Task) -> None:
 @dataclass(frozen=True)
 class DecomposerProvider:
     """How one decomposer is built (from the amplify config, the task and the answerer's provider) and checked
-    against the run's config and task before any work."""
+    against the run's config and task before any work. `people`: H is a person who saw the student's raw
+    answers (the human as H), so the amplifier hands M_n's text on as the person saw it, untouched."""
 
     build: Callable[[AmplifyConfig, Task, AnswererProvider], Decomposer]
     check: Callable[[RunConfig, Task], None] = _no_check
+    people: bool = False
 
 
 DECOMPOSERS: dict[str, DecomposerProvider] = {}

@@ -113,4 +113,4 @@ def task_separators(model_cfg: Any, task: Any) -> tuple[str, ...]:
     """The config's separators, else the ones the task declares (`Task.position_separators`)."""
     if model_cfg.position_separators is not None:
         return tuple(model_cfg.position_separators)
-    return tuple(getattr(task, "position_separators", ()) or ())
+    return tuple(task.position_separators or ())

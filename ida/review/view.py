@@ -46,12 +46,12 @@ class ItemView:
 def derivation(task: Task, question: Question, evidence: list[str]) -> list[str]:
     """The evidence as numbered steps: the task's own `derivation(question)` when it has one, else the evidence
     lines in order, numbered."""
-    own = getattr(task, "derivation", None)
-    if callable(own):
-        try:
-            return list(own(question))
-        except (ValueError, KeyError, IndexError):
-            pass
+    try:
+        own = task.derivation(question)
+    except (ValueError, KeyError, IndexError):  # a stored question the task can no longer derive
+        own = None
+    if own is not None:
+        return list(own)
     return [f"{i}. {line}" for i, line in enumerate(evidence, 1)]
 
 
@@ -60,8 +60,7 @@ def _explained(view: ItemView, task: Task, question: Question) -> ItemView:
     from dataclasses import replace
 
     return replace(view, steps=derivation(task, question, view.evidence) if view.evidence else [],
-                   legend=str(getattr(task, "legend", "") or ""),
-                   guidelines=str(getattr(task, "review_guidelines", "") or ""))
+                   legend=task.legend or "", guidelines=task.review_guidelines or "")
 
 
 def question_of(task: Task, row: ExampleRow) -> Question:

@@ -38,9 +38,8 @@ def task_parser(task: Any) -> Callable[[str], str]:
     """The task's reading of a free-form answer: its own `lenient_parser` where it has one; else the text as it
     is when it is already a valid answer (`validate_answer`), else the last integer, else the last word that is a
     valid answer ("The answer is no." -> "no")."""
-    own = getattr(task, "lenient_parser", None)
-    if own is not None:
-        return own
+    if task.lenient_parser is not None:
+        return task.lenient_parser
 
     def parse(text: str) -> str:
         exact = " ".join(text.split())
@@ -68,13 +67,10 @@ def lenient_answers(task: Any) -> Any:
 
 
 def well_formed(task: Any, question: Any, answer: str | None) -> bool:
-    """`answer` has the form the task requires for `question` (the task's `well_formed` where it has one, else
-    its `validate_answer`); H's UNKNOWN and failed answers never are."""
+    """`answer` has the form the task requires for `question` (`Task.well_formed`); H's UNKNOWN and failed
+    answers never are."""
     from ida.tasks.base import UNKNOWN
 
     if answer is None or answer.strip() == UNKNOWN:
         return False
-    own = getattr(task, "well_formed", None)
-    if own is not None:
-        return bool(own(question, answer))
-    return task.validate_answer(answer) is None
+    return bool(task.well_formed(question, answer))

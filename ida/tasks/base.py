@@ -53,6 +53,13 @@ class Task(Protocol):
     # Tasks whose questions grow in length with a parameter (addition): its name, checked against the student's
     # context at start; such a task also has `answer_tokens()`, the longest answer in tokens.
     length_parameter: str | None = None
+    # The task's own reading of a free-form answer (exact format first, then lenient); None: the generic reader
+    # (`ida.tasks.answers.task_parser`).
+    lenient_parser: Callable[[str], str] | None = None
+    # Tokens after which coupled position ids restart (addition: "+", "="); () when the task declares none.
+    position_separators: tuple[str, ...] = ()
+    legend: str = ""  # one line saying what the evidence's symbols mean, shown to overseers
+    review_guidelines: str = ""  # how to judge an answer of this task, shown beside each review item
 
     def questions(self, split: Split) -> list[Question]:
         """The questions of a split, in a fixed order. In the in-weights form the world is fixed and its
@@ -94,6 +101,16 @@ class Task(Protocol):
         """Why `answer` cannot be an answer of this task (one line for the person who typed it), or None when it
         can; by default anything but empty text (after whitespace is normalised) can."""
         return None if answer.split() else "the answer is empty"
+
+    def well_formed(self, question: Question, answer: str) -> bool:
+        """Whether `answer` has the form `question` requires (addition: the right number of digits); by default,
+        whether it is a valid answer at all (`validate_answer`)."""
+        return self.validate_answer(answer) is None
+
+    def derivation(self, question: Question) -> list[str] | None:
+        """The evidence as an ordered derivation, steps numbered, for a reviewer; None: the evidence lines in
+        order, numbered (`ida.review.view.derivation`)."""
+        return None
 
     def check(self, question: Question, answer: str | None) -> bool:
         """Whether `answer` is right: by default, equal to the true answer (never right when either is None)."""

@@ -4,8 +4,9 @@ point or `module:attr`), how a plug-in task is built, and the checks every task 
 A plug-in is a class (or a callable returning a task) with the methods of the `Task` protocol: `questions`,
 `difficulties`, `decompose`, `true_answer`, `vocabulary`. It is built with `task.params` as keyword arguments,
 plus `form` and `seed` where its signature takes them. What it leaves out gets the protocol's defaults:
-`name` (the class name), `form` ("weights"), `can_decompose` (True), `answer_parser` and `length_parameter`
-(None), `evidence`, `facts`, `validate_answer`, `check` and `train_difficulties`.
+`name` (the class name), `form` ("weights"), `can_decompose` (True), `answer_parser`, `lenient_parser` and
+`length_parameter` (None), `position_separators` (()), `legend` and `review_guidelines` (""), `evidence`, `facts`,
+`validate_answer`, `well_formed`, `derivation`, `check` and `train_difficulties`.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ def _accepted(factory: Any) -> set[str] | None:
 def _fill_defaults(task: Any, name: str, form: str) -> None:
     """Give a task that does not subclass `Task` what the protocol defines by default."""
     defaults = {"name": name.rpartition(":")[2] or name, "form": form, "can_decompose": True, "answer_parser": None,
-                "length_parameter": None}
+                "length_parameter": None, "lenient_parser": None, "position_separators": (), "legend": "",
+                "review_guidelines": ""}
     for attr, value in defaults.items():
         if not hasattr(task, attr):
             setattr(task, attr, value)
-    for method in ("evidence", "facts", "validate_answer", "check", "train_difficulties"):
+    for method in ("evidence", "facts", "validate_answer", "check", "train_difficulties", "well_formed", "derivation"):
         if not callable(getattr(task, method, None)):
             setattr(task, method, types.MethodType(getattr(Task, method), task))
 
