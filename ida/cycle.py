@@ -57,7 +57,7 @@ def execute(run: Run, wait: bool = False, poll_s: float = 2.0, on_phase_end: Pha
     if run.lock is None:
         run.lock = RunLock.acquire(run.dir)
     try:
-        check_safety_unchanged(run.config, run.store, run.id, run.paths.config)
+        check_safety_unchanged(run.config, run.records, run.paths.config)
         use_threads(run.config.model.threads)
         _note_dead_writer(run)
         check_run_files(run)
@@ -80,7 +80,7 @@ def _note_dead_writer(run: Run) -> None:
     """A run stored `running` whose lock was free: its writer died; record that before continuing."""
     if run.records.run_row()["status"] == "running" and run.lock.previous_pid:
         run.records.set_status("interrupted", f"writer {run.lock.previous_pid} stopped mid-run",
-                             pid=run.lock.previous_pid)
+                               pid=run.lock.previous_pid)
 
 
 def _cycles(run: Run, wait: bool, poll_s: float, on_phase_end: PhaseHook | None) -> str:
@@ -140,7 +140,7 @@ def amplify_phase(run: Run, cycle: int) -> None:
             on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
         examples, filters = apply_filters(examples, target_filters(amp_cfg.filters, task, amp.cut))
         vocabulary = None if run.config.model.pretrained else set(model.tokenizer.get_vocab())
-        extra, metrics, events = phase_record(amp, examples, vocabulary, run.id, cycle, "amplify")
+        extra, metrics, events = phase_record(amp, examples, vocabulary, cycle, "amplify")
     rows = [e.to_row(reference_answer(run.task, e.question)) for e in examples]  # measurement, not training
     right = sum(measured_right(run.task, e.question, e.answer) for e in examples)
     kept_by_vote = {"vote": FilterCount(kept=vote["kept"], dropped=vote["dropped"])} if vote else {}
@@ -154,7 +154,7 @@ def amplify_phase(run: Run, cycle: int) -> None:
                          f"{f' (first error: {errors[0]})' if errors else ''}; not stored as done: fix the cause, "
                          f"then `ida resume {run.dir}` retries amplify (or set cycle.on_empty=skip)")
     run.records.finish_phase(cycle, "amplify", result.stored(), metrics=metrics, examples=rows,
-                           also=window_event(events, run.id, cycle, window, filters))
+                             also=window_event(events, cycle, window, filters))
 
 
 def _earlier_models(run: Run, cycle: int) -> list[LocalModel]:
@@ -215,7 +215,7 @@ def distill_phase(run: Run, cycle: int) -> None:
                              out=run.checkpoint(cycle), label=f"cycle {cycle} · distill", teacher=teacher)
     run.forget_model(cycle)  # a resumed cycle may have read an earlier M_cycle
     run.records.finish_phase(cycle, "distill", result.stored(),
-                           metrics={"train_loss": {"final": result.final_loss}})
+                             metrics={"train_loss": {"final": result.final_loss}})
 
 
 def _keep_previous(run: Run, cycle: int) -> None:
@@ -256,7 +256,7 @@ def evaluate_phase(run: Run, cycle: int) -> None:
                 amp.take_usage()
                 metrics["amplified"] = evaluate_amplified(run.task, questions, amp)
                 if not amp.plain:
-                    result, more, events = phase_record(amp, [], set(), run.id, cycle, "evaluate")
+                    result, more, events = phase_record(amp, [], set(), cycle, "evaluate")
                     metrics.update(more)
     stored = EvaluateResult(**result, seconds=time.perf_counter() - start).stored()
     run.records.finish_phase(cycle, "evaluate", stored, metrics=metrics, also=events)
@@ -265,7 +265,7 @@ def evaluate_phase(run: Run, cycle: int) -> None:
 def promote_phase(run: Run, cycle: int) -> bool:
     if promotion_held(run, cycle):
         return False
-    signed = [SignOff(by=s["signed_by"], note=s["note"]) for s in signoffs(run.store, run.id, cycle)]
+    signed = [SignOff(by=s["signed_by"], note=s["note"]) for s in signoffs(run.records, cycle)]
     result = PromoteResult(promoted=True, checkpoint=str(run.checkpoint(cycle)),
                            **({"signed_off": signed} if signed else {}))
     run.records.finish_phase(cycle, "promote", result.stored())

@@ -27,7 +27,7 @@ def build_safety_report(run_dir: Path) -> dict[str, Any]:
                   for c in monitored if c != BASELINE_CYCLE]
         return {"run_id": run.id, "task": run.config.task.name, "status": run.records.run_row()["status"],
                 "thresholds": run.config.safety.tripwires_on(), "cycles": cycles,
-                "alerts": list_alerts(run.store, run.id), "signoffs": signoffs(run.store, run.id)}
+                "alerts": list_alerts(run.records), "signoffs": signoffs(run.records)}
     finally:
         run.store.close()
 

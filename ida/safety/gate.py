@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def promotion_held(run: Run, cycle: int) -> bool:
     """True (and the run marked paused, once) while `cycle` has alerts nobody signed off."""
-    pending = open_alerts(run.store, run.id, cycle)
+    pending = open_alerts(run.records, cycle)
     if not pending:
         return False
     if run.records.run_row()["status"] != "paused":
@@ -31,6 +31,6 @@ def promotion_held(run: Run, cycle: int) -> bool:
 def wait_for_signoff(run: Run, cycle: int, poll_s: float = 2.0,
                      sleep: Callable[[float], None] = time.sleep) -> None:
     """Block until `cycle` has no open alert (another process signs off), then mark the run running again."""
-    while open_alerts(run.store, run.id, cycle):
+    while open_alerts(run.records, cycle):
         sleep(poll_s)
     run.records.set_status("running")

@@ -22,4 +22,4 @@ def monitor_phase(run: Run, cycle: int) -> None:
     result = {"alerts": len(alerts), "tripped": sorted({a.tripwire for a in alerts}),
               "seconds": time.perf_counter() - start}
     run.records.finish_phase(cycle, "monitor", result, metrics=monitors,
-                           also=lambda store: record_alerts(store, run.id, cycle, alerts))
+                             also=lambda records: record_alerts(records, cycle, alerts))

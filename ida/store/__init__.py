@@ -16,10 +16,11 @@ from ida.store.workspaces import WorkspaceError, WorkspaceTables
 class Store(ReviewTables, WorkspaceTables, AccountTables, SafetyTables, RunTables):
     """A connection to a run's (or the accounts') store: a SQLite file or a store URL; see the package docstring."""
 
-    def run(self, run_id: str) -> RunRecords:
-        """The run-scoped tables bound to `run_id` (`store.run(id).examples(1)` = `store.examples(id, 1)`); the
-        view shares this connection, which stays this Store's to close."""
-        return RunRecords(self, run_id)
+    def run(self, run_id: str | None = None) -> RunRecords:
+        """The run-scoped tables bound to `run_id` (`store.run(id).examples(1)` = `store.examples(id, 1)`), or to
+        the store's only run (a store holds one run; none: `RunDirError`). The view shares this connection, which
+        stays this Store's to close."""
+        return RunRecords(self, self.run_row()["id"] if run_id is None else run_id)
 
 
 __all__ = ["Account", "AccountTaken", "ExampleRow", "Lease", "LeaseError", "NothingToSignOff", "RunRecords", "Store",

@@ -53,7 +53,7 @@ class RunRecords:
 
     def finish_phase(self, cycle: int, phase: str, result: dict[str, Any],
                      metrics: dict[str, dict[str, float]] | None = None, examples: list[ExampleRow] | None = None,
-                     also: Callable[[Any], None] | None = None) -> None:
+                     also: Callable[[RunRecords], None] | None = None) -> None:
         """`Store.finish_phase`: one transaction; `also(records)` gets this view (bound to the same run)."""
         bound = None if also is None else (lambda _store: also(self))
         self._store.finish_phase(self.id, cycle, phase, result, metrics, examples, bound)

@@ -43,7 +43,7 @@ def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_si
                     RunProgress(quiet=True))
     run.review_policy = TruthAtCycle2(run.review_policy)
     assert execute(run) == "paused"
-    alerts = list_alerts(run.store, run.id)
+    alerts = list_alerts(run.records)
     assert alerts and {a["cycle"] for a in alerts} == {2} and {a["tripwire"] for a in alerts} == {"accuracy_jump"}
     jump = run.store.metrics(run.id, "jump")[2]["jump"]
     assert all(a["value"] == jump[a["key"]] > 0.3 == a["threshold"] for a in alerts)
