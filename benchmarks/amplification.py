@@ -98,9 +98,9 @@ def ida_arm(config, root: str) -> list[dict]:
 def cycles_of(run, seconds: dict[int, float]) -> list[dict]:
     """Per cycle of an IDA run: student accuracy per length, window, targets kept/dropped (per filter), seconds."""
     out = []
-    accuracy = run.store.metrics(run.id, "student")
+    accuracy = run.records.metrics("student")
     for cycle in range(1, run.config.max_cycles + 1):
-        amp = run.store.phase_result(run.id, cycle, "amplify") or {}
+        amp = run.records.phase_result(cycle, "amplify") or {}
         acc = {int(k): v for k, v in accuracy.get(cycle, {}).get("student", {}).items()}
         out.append({"accuracy": acc, "window": amp.get("window"), "filters": amp.get("filters"),
                     "kept": amp.get("usable"), "dropped": (amp.get("examples") or 0) - (amp.get("usable") or 0),
@@ -114,7 +114,7 @@ def stored_arm(run_dir: Path) -> dict:
 
     run = read_run(run_dir)
     try:
-        phases = run.store.phases(run.id)
+        phases = run.records.phases()
         seconds = {c: sum(p["result"].get("seconds", 0.0) for p in phases if p["cycle"] == c)
                    for c in range(1, run.config.max_cycles + 1)}
         cycles = cycles_of(run, seconds)

@@ -54,7 +54,7 @@ def caught_on_same_items(run_dir: Path, budget: float) -> dict[str, tuple[int, i
     by_id = {q.id: q for q in run.task.questions("train")}
     out = {rule: (0, 0, 0) for rule in ("best possible", *RULES)}
     for cycle in range(1, run.config.max_cycles + 1):
-        rows = run.store.examples(run.id, cycle)
+        rows = run.records.examples(cycle)
         wrong = {r.question_id for r in rows if r.answer not in (None, "?") and r.true_answer is not None
                  and r.answer != r.true_answer}
         request = ReviewRequest(run.store, run.id, cycle, rows, by_id, run.task, run.config.seed * 7919 + cycle,
@@ -75,7 +75,7 @@ def final_accuracy(run_dir: Path, max_k: int) -> tuple[float, float, int]:
     report = build_report(run_dir)
     last = report["cycles"][-1]["student"]
     run = open_run(run_dir, RunProgress(quiet=True))
-    trained_wrong = sum((run.store.phase_result(run.id, c, "review") or {}).get("wrong_trained", 0)
+    trained_wrong = sum((run.records.phase_result(c, "review") or {}).get("wrong_trained", 0)
                         for c in range(1, run.config.max_cycles + 1))
     run.store.close()
     return sum(last.values()) / len(last), last[str(max_k)], trained_wrong

@@ -73,9 +73,10 @@ def one_cycle(tmp: Path, cycle: int, args: argparse.Namespace) -> dict[str, dict
     rows = [e.to_row(task.true_answer(e.question)) for e in
             amplify(task, questions, ScriptedModel(task, wrong), AmplifyConfig())]
     store = Store(tmp / f"cycle-{cycle}.sqlite")
-    store.create_run("r", "permutation", "{}")
-    store.finish_phase("r", 1, "amplify", {}, examples=rows)
-    rows = store.examples("r", 1)
+    records = store.run("r")
+    records.create_run("permutation", "{}")
+    records.finish_phase(1, "amplify", {}, examples=rows)
+    rows = records.examples(1)
     by_id = {q.id: q for q in questions}
     by_prompt = {q.prompt: q for q in questions}
     request = ReviewRequest(store, "r", 1, rows, by_id, task, cycle, RunProgress(quiet=True), "")

@@ -47,7 +47,7 @@ def claims_per_second(url: str, clients: int, items: int) -> float:
     from ida.store import Store
 
     store = Store(url)
-    store.create_run("r", "permutation", "{}")
+    store.run("r").create_run("permutation", "{}")
     ReviewQueue(store).enqueue("r", 1, [(f"q{i}", 0) for i in range(items)])
     store.close()
     ctx = mp.get_context("spawn")

@@ -57,19 +57,19 @@ def execute(run: Run, wait: bool = False, poll_s: float = 2.0, on_phase_end: Pha
     if run.lock is None:
         run.lock = RunLock.acquire(run.dir)
     try:
-        check_safety_unchanged(run.config, run.store, run.id, run.paths.config)
+        check_safety_unchanged(run.config, run.records, run.paths.config)
         use_threads(run.config.model.threads)
         _note_dead_writer(run)
         check_run_files(run)
-        run.store.set_status(run.id, "running", pid=os.getpid())
+        run.records.set_status("running", pid=os.getpid())
         try:
             return _cycles(run, wait, poll_s, on_phase_end)
         except KeyboardInterrupt:
-            run.store.set_status(run.id, "interrupted", "stopped by Ctrl-C; `ida resume` continues it")
+            run.records.set_status("interrupted", "stopped by Ctrl-C; `ida resume` continues it")
             raise
         except Exception as err:
             reason = one_line(err) or f"{type(err).__name__}: {err}".splitlines()[0]
-            run.store.set_status(run.id, "failed", reason)
+            run.records.set_status("failed", reason)
             raise
     finally:
         run.lock.release()
@@ -78,9 +78,9 @@ def execute(run: Run, wait: bool = False, poll_s: float = 2.0, on_phase_end: Pha
 
 def _note_dead_writer(run: Run) -> None:
     """A run stored `running` whose lock was free: its writer died; record that before continuing."""
-    if run.store.run(run.id)["status"] == "running" and run.lock.previous_pid:
-        run.store.set_status(run.id, "interrupted", f"writer {run.lock.previous_pid} stopped mid-run",
-                             pid=run.lock.previous_pid)
+    if run.records.run_row()["status"] == "running" and run.lock.previous_pid:
+        run.records.set_status("interrupted", f"writer {run.lock.previous_pid} stopped mid-run",
+                               pid=run.lock.previous_pid)
 
 
 def _cycles(run: Run, wait: bool, poll_s: float, on_phase_end: PhaseHook | None) -> str:
@@ -93,7 +93,7 @@ def _cycles(run: Run, wait: bool, poll_s: float, on_phase_end: PhaseHook | None)
         kill_point(f"before:{BASELINE_CYCLE}:baseline")
         run_phase(run, BASELINE_CYCLE, "baseline", on_phase_end)
     kill_point("before:finish")
-    run.store.set_status(run.id, "finished")
+    run.records.set_status("finished")
     return "finished"
 
 
@@ -119,7 +119,7 @@ def run_phase(run: Run, cycle: int, phase: str, on_phase_end: PhaseHook | None =
     if steps[phase](run, cycle) is False:
         return False
     if on_phase_end is not None:
-        on_phase_end(run, cycle, phase, run.store.phase_result(run.id, cycle, phase) or {})  # as stored (JSON)
+        on_phase_end(run, cycle, phase, run.records.phase_result(cycle, phase) or {})  # as stored (JSON)
     return True
 
 
@@ -140,7 +140,7 @@ def amplify_phase(run: Run, cycle: int) -> None:
             on_wave=lambda w: bar.update(info=f"wave {w.wave}, {w.live_graphs} graphs live"))
         examples, filters = apply_filters(examples, target_filters(amp_cfg.filters, task, amp.cut))
         vocabulary = None if run.config.model.pretrained else set(model.tokenizer.get_vocab())
-        extra, metrics, events = phase_record(amp, examples, vocabulary, run.id, cycle, "amplify")
+        extra, metrics, events = phase_record(amp, examples, vocabulary, cycle, "amplify")
     rows = [e.to_row(reference_answer(run.task, e.question)) for e in examples]  # measurement, not training
     right = sum(measured_right(run.task, e.question, e.answer) for e in examples)
     kept_by_vote = {"vote": FilterCount(kept=vote["kept"], dropped=vote["dropped"])} if vote else {}
@@ -153,8 +153,8 @@ def amplify_phase(run: Run, cycle: int) -> None:
         raise EmptyPhase(f"cycle {cycle} amplify: 0 usable examples of {len(examples)}"
                          f"{f' (first error: {errors[0]})' if errors else ''}; not stored as done: fix the cause, "
                          f"then `ida resume {run.dir}` retries amplify (or set cycle.on_empty=skip)")
-    run.store.finish_phase(run.id, cycle, "amplify", result.stored(), metrics=metrics, examples=rows,
-                           also=window_event(events, run.id, cycle, window, filters))
+    run.records.finish_phase(cycle, "amplify", result.stored(), metrics=metrics, examples=rows,
+                             also=window_event(events, cycle, window, filters))
 
 
 def _earlier_models(run: Run, cycle: int) -> list[LocalModel]:
@@ -167,7 +167,7 @@ def _earlier_models(run: Run, cycle: int) -> list[LocalModel]:
 def review_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     by_id = {q.id: q for q in run.task.questions("train")}
-    rows = run.store.examples(run.id, cycle)
+    rows = run.records.examples(cycle)
     programs, fallback = review_recomposer(run.parts, cycle, lambda: run.model(cycle - 1))
     request = ReviewRequest(run.store, run.id, cycle, rows, by_id, run.task,
                             seed=seed_for(run.config.seed, "review", cycle), progress=run.progress,
@@ -196,7 +196,7 @@ def review_phase(run: Run, cycle: int) -> None:
     result = ReviewResult(**counts, train_examples=len(dataset), dataset_sha256=digest,
                           policy=run.config.review.policy, diversity=diversity, seconds=time.perf_counter() - start,
                           **{"provenance": provenance_counts(reviews), **extra})  # a policy's own count wins
-    run.store.finish_phase(run.id, cycle, "review", result.stored(), examples=updates)
+    run.records.finish_phase(cycle, "review", result.stored(), examples=updates)
 
 
 def distill_phase(run: Run, cycle: int) -> None:
@@ -214,8 +214,8 @@ def distill_phase(run: Run, cycle: int) -> None:
     result = _train_and_save(run, model, dataset, cfg.distill.steps, seed=seed_for(cfg.seed, "distill", cycle),
                              out=run.checkpoint(cycle), label=f"cycle {cycle} · distill", teacher=teacher)
     run.forget_model(cycle)  # a resumed cycle may have read an earlier M_cycle
-    run.store.finish_phase(run.id, cycle, "distill", result.stored(),
-                           metrics={"train_loss": {"final": result.final_loss}})
+    run.records.finish_phase(cycle, "distill", result.stored(),
+                             metrics={"train_loss": {"final": result.final_loss}})
 
 
 def _keep_previous(run: Run, cycle: int) -> None:
@@ -227,7 +227,7 @@ def _keep_previous(run: Run, cycle: int) -> None:
     run.forget_model(cycle)
     result = DistillResult(train_steps=0, train_examples=0, final_loss=None, checkpoint_sha256=digest, seconds=0.0,
                            skipped="empty dataset (cycle.on_empty: skip)")
-    run.store.finish_phase(run.id, cycle, "distill", result.stored())
+    run.records.finish_phase(cycle, "distill", result.stored())
 
 
 def _train_and_save(run: Run, model: LocalModel, dataset: list[Example], steps: int, seed: int, out: Path,
@@ -256,20 +256,20 @@ def evaluate_phase(run: Run, cycle: int) -> None:
                 amp.take_usage()
                 metrics["amplified"] = evaluate_amplified(run.task, questions, amp)
                 if not amp.plain:
-                    result, more, events = phase_record(amp, [], set(), run.id, cycle, "evaluate")
+                    result, more, events = phase_record(amp, [], set(), cycle, "evaluate")
                     metrics.update(more)
     stored = EvaluateResult(**result, seconds=time.perf_counter() - start).stored()
-    run.store.finish_phase(run.id, cycle, "evaluate", stored, metrics=metrics, also=events)
+    run.records.finish_phase(cycle, "evaluate", stored, metrics=metrics, also=events)
 
 
 def promote_phase(run: Run, cycle: int) -> bool:
     if promotion_held(run, cycle):
         return False
-    signed = [SignOff(by=s["signed_by"], note=s["note"]) for s in signoffs(run.store, run.id, cycle)]
+    signed = [SignOff(by=s["signed_by"], note=s["note"]) for s in signoffs(run.records, cycle)]
     result = PromoteResult(promoted=True, checkpoint=str(run.checkpoint(cycle)),
                            **({"signed_off": signed} if signed else {}))
-    run.store.finish_phase(run.id, cycle, "promote", result.stored())
-    accuracies = run.store.metrics(run.id, "student").get(cycle, {}).get("student", {})
+    run.records.finish_phase(cycle, "promote", result.stored())
+    accuracies = run.records.metrics("student").get(cycle, {}).get("student", {})
     hardest = max(accuracies, key=int) if accuracies else None
     if hardest is not None:
         run.progress.log(f"cycle {cycle}: M_{cycle} promoted; student accuracy at difficulty {hardest}: "
@@ -305,5 +305,5 @@ def run_baseline(run: Run) -> None:
             accuracy = evaluate_student(run.task, trained, run.task.questions("eval"))
         if cache:
             cache.store(key, out, result.stored(), {str(k): v for k, v in accuracy.items()})
-    run.store.finish_phase(run.id, BASELINE_CYCLE, "baseline", result.stored(), metrics={"supervised": accuracy})
+    run.records.finish_phase(BASELINE_CYCLE, "baseline", result.stored(), metrics={"supervised": accuracy})
 

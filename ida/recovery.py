@@ -16,7 +16,7 @@ from ida.run import BASELINE_CYCLE, Run, save_atomic
 
 def check_run_files(run: Run) -> None:
     remove_stale_temps(run.dir, recursive=True)  # half-written files of a writer that was killed
-    done = {(p["cycle"], p["phase"]) for p in run.store.phases(run.id)}
+    done = {(p["cycle"], p["phase"]) for p in run.records.phases()}
     _rebuild_missing_datasets(run, done)
     for k in _needed_checkpoints(run, done):
         path = run.checkpoint(k)
@@ -41,7 +41,7 @@ def _rebuild_missing_datasets(run: Run, done: set[tuple[int, str]]) -> None:
             continue
         why = f"{path} is {'changed' if path.exists() else 'missing'}"
         run.progress.log(f"{why}: cycle {c}'s review phase runs again to rebuild it")
-        run.store.reopen_phase(run.id, c, "review", why)
+        run.records.reopen_phase(c, "review", why)
 
 
 def _needed_checkpoints(run: Run, done: set[tuple[int, str]]) -> list[int]:

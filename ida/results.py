@@ -1,7 +1,7 @@
 """The typed result of every phase, as the store keeps it (one JSON object per phase) and as ida reads it back.
 
     result = ReviewResult(accept=3, ..., dataset_sha256=digest)      # a phase builds its result
-    store.finish_phase(run_id, cycle, "review", result.stored(), ...)  # the same JSON keys as ever
+    run.records.finish_phase(cycle, "review", result.stored(), ...)  # the same JSON keys as ever
     typed_result("review", stored_dict).dataset_sha256                 # read back, typed
 
 Keys that are not always there (a vote, usage of an LLM answerer, a plug-in policy's own counts) are optional

@@ -29,7 +29,7 @@ from ida.progress import RunProgress
 from ida.results import RESULT_TYPES, PhaseResult, typed_result
 from ida.review.policies import ReviewPolicy
 from ida.runlock import LOCK_FILE, RunLock, holder
-from ida.store import ExampleRow, Store
+from ida.store import ExampleRow, RunRecords, Store
 from ida.store.open import open_store
 from ida.tasks import Task
 from ida.tasks.lineage import pin_task_data
@@ -58,27 +58,33 @@ class RunRecord:
     def paths(self) -> RunPaths:
         return RunPaths(self.dir)
 
+    @property
+    def records(self) -> RunRecords:
+        """This run's rows in `store` (`run.records.examples(1)`); `store` itself stays for what is not the
+        run's (accounts, the review queue) and for closing."""
+        return self.store.run(self.id)
+
     def metrics(self, name: str | None = None) -> dict[int, dict[str, dict[str, float]]]:
         """{cycle: {metric name: {key: value}}}, e.g. `run.metrics("student")[2]["student"]["3"]` is M_2's eval
         accuracy at difficulty 3; the supervised baseline's are under cycle 0 ("supervised")."""
-        return self.store.metrics(self.id, name)
+        return self.records.metrics(name)
 
     def examples(self, cycle: int) -> list[ExampleRow]:
         """The amplified examples of `cycle`: question, Amp's answer, true answer, graph, verdict, target."""
-        return self.store.examples(self.id, cycle)
+        return self.records.examples(cycle)
 
     def phase_results(self) -> dict[int, dict[str, PhaseResult]]:
         """{cycle: {phase: its result}} of every finished phase (the baseline under cycle 0), typed
         (`ida.results`): `run.phase_results()[1]["review"].dataset_sha256`."""
         out: dict[int, dict[str, PhaseResult]] = {}
-        for p in self.store.phases(self.id):
+        for p in self.records.phases():
             out.setdefault(p["cycle"], {})[p["phase"]] = typed_result(p["phase"], p["result"])
         return out
 
     def result(self, cycle: int, kind: type[R]) -> R | None:
         """The stored result of the phase whose model is `kind` (e.g. `ReviewResult`), or None if not done."""
         phase = next(name for name, model in RESULT_TYPES.items() if model is kind)
-        stored = self.store.phase_result(self.id, cycle, phase)
+        stored = self.records.phase_result(cycle, phase)
         return None if stored is None else kind.model_validate(stored)
 
 
@@ -138,7 +144,7 @@ class Run(RunRecord):
                                 separators=task_separators(self.config.model, self.task))
 
     def phase_done(self, cycle: int, phase: str) -> PhaseResult | None:
-        stored = self.store.phase_result(self.id, cycle, phase)
+        stored = self.records.phase_result(cycle, phase)
         return None if stored is None else typed_result(phase, stored)
 
 
@@ -180,7 +186,7 @@ def start_run(config: RunConfig, runs_root: Path, progress: RunProgress | None =
         save_atomic(m0, paths.checkpoint(0))
         store = store or Store(paths.store)
         kill_point("startup:store")
-        store.create_run(run_id, config.task.name, dump_config(config))
+        store.run(run_id).create_run(config.task.name, dump_config(config))
         store.close()
         kill_point("startup:built")
         run_dir = root / run_id
@@ -220,7 +226,7 @@ def read_run(run_dir: Path) -> RunRecord:
     config = load_config(run_file(run_dir, paths.config.name))
     store = open_store(config.store, run_dir)
     try:
-        run_id = store.run()["id"]
+        run_id = store.run_row()["id"]
     except BaseException:
         store.close()
         raise
@@ -243,10 +249,10 @@ def open_run(run_dir: Path, progress: RunProgress | None = None, lock: RunLock |
 def status(record: RunRecord) -> tuple[str, str | None]:
     """The run's status and its reason; a run stored `running` whose writer is gone (nobody holds its lock) is
     `interrupted`."""
-    stored = record.store.run(record.id)["status"]
+    stored = record.records.run_row()["status"]
     if stored == "running" and holder(record.dir, record.config.store.url) is None:
         return "interrupted", "its writer stopped (killed or crashed) mid-run; `ida resume` continues it"
-    return stored, record.store.status_reason(record.id)
+    return stored, record.records.status_reason()
 
 
 def _slug(name: str) -> str:

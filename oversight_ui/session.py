@@ -16,7 +16,7 @@ import streamlit as st
 from ida.config import RunConfig, load_config
 from ida.paths import RunPaths
 from ida.review.queue import ReviewQueue
-from ida.store import Store
+from ida.store import RunRecords, Store
 from ida.store.open import open_store
 from ida.accounts import Sessions, User, Users, default_users_db
 from ida.errors import RunDirError
@@ -63,6 +63,11 @@ class Stores:
         cfg = run_config()
         return Workspaces(self.run, cfg.review.workspace_minutes, Limits.of(cfg.amplify, cfg.review))
 
+    @property
+    def records(self) -> RunRecords:
+        """The run's rows in `run` (bound to `run_id`)."""
+        return self.run.run(self.run_id)
+
 
 @contextmanager
 def open_stores() -> Iterator[Stores]:
@@ -79,7 +84,7 @@ def open_stores() -> Iterator[Stores]:
         st.error(f"{err} (the accounts file: set IDA_USERS_DB or `ida review --users-db`)")
         st.stop()
     try:
-        yield Stores(run, Users(users), run.run()["id"])
+        yield Stores(run, Users(users), run.run_row()["id"])
     finally:
         run.close()
         users.close()
@@ -132,7 +137,7 @@ def current_user() -> User | None:
     with open_stores() as s:
         user = _sessions(s).check(sid)
         if user is not None and not data:
-            s.run.event(s.run_id, user.name, "session_resumed", {"client": client_id()})
+            s.records.event(user.name, "session_resumed", {"client": client_id()})
     if user is None:
         st.session_state.pop(USER_KEY, None)
         return None
@@ -155,7 +160,7 @@ def end_session() -> str | None:
     with open_stores() as s:
         _sessions(s).revoke(data.get("sid") or _cookie())
         if data.get("name"):
-            s.run.event(s.run_id, data["name"], "logout", {})
+            s.records.event(data["name"], "logout", {})
     st.session_state[COOKIE_PENDING] = ""
     return data.get("method")
 

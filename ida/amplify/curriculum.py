@@ -160,13 +160,13 @@ def check_curriculum(config: RunConfig, task: Any) -> None:
                          f"the first window holds no train question; set {FIELD}.start >= {ds[0]}")
 
 
-def window_event(events: Any, run_id: str, cycle: int, window: Window, filters: dict) -> Any:
-    """`events` (a writer for `Store.finish_phase(also=...)`) plus one `curriculum_window` event, so the window
+def window_event(events: Any, cycle: int, window: Window, filters: dict) -> Any:
+    """`events` (a writer for `RunRecords.finish_phase(also=...)`) plus one `curriculum_window` event, so the window
     lands in the run's event log in the phase's transaction (a resumed phase does not log it twice)."""
 
-    def write(store: Any) -> None:
+    def write(records: Any) -> None:
         if events is not None:
-            events(store)
-        store.event(run_id, "system", "curriculum_window", {"cycle": cycle, **window.as_dict(), "filters": filters})
+            events(records)
+        records.event("system", "curriculum_window", {"cycle": cycle, **window.as_dict(), "filters": filters})
 
     return write

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ida.config import AmplifyConfig, ReviewConfig, RunConfig
     from ida.models.registry import AnswererProvider
     from ida.progress import RunProgress
-    from ida.store import Store
+    from ida.store import RunRecords, Store
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ class AmplifyContext:
     progress: RunProgress
     app_hint: str
     sleep: Callable[[float], None] = field(default=time.sleep)
+
+    @property
+    def records(self) -> RunRecords:
+        """The run's rows in `store` (bound to `run_id`)."""
+        return self.store.run(self.run_id)
 
 
 class Decomposer(Protocol):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ida.amplify.amplifier import Amplifier, ConfidentAnswerer
-from ida.store import Store
+from ida.store import RunRecords
 
 
-def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str] | None, run_id: str, cycle: int,
+def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str] | None, cycle: int,
                  phase: str) -> tuple[dict, dict, Any]:
     """What the amplify (or evaluate) phase stores about its amplifier: result fields, metrics, and a writer of
-    one event per failed example and per rejected plan (for `Store.finish_phase(also=...)`, so the events land
+    one event per failed example and per rejected plan (for `RunRecords.finish_phase(also=...)`, so the events land
     in the phase's transaction and a resumed phase does not log them twice)."""
     usage = amplifier.take_usage()
     failures = {qid: reasons for qid, reasons in amplifier.failures.items()}
@@ -34,14 +34,14 @@ def phase_record(amplifier: Amplifier, examples: list, vocabulary: set[str] | No
     if usage is not None:
         result["usage"] = metrics[f"{prefix}usage"] = usage
 
-    def write_events(store: Store) -> None:
+    def write_events(records: RunRecords) -> None:
         for qid, reasons in failures.items():
             for question, reason in reasons:
-                store.event(run_id, "system", "decomposer_failure",
-                            {"cycle": cycle, "phase": phase, "question_id": qid, "question": question,
-                             "reason": reason})
+                records.event("system", "decomposer_failure",
+                              {"cycle": cycle, "phase": phase, "question_id": qid, "question": question,
+                               "reason": reason})
         for qid, error in failed:
-            store.event(run_id, "system", "amplify_failure",
-                        {"cycle": cycle, "phase": phase, "question_id": qid, "error": error})
+            records.event("system", "amplify_failure",
+                          {"cycle": cycle, "phase": phase, "question_id": qid, "error": error})
 
     return result, metrics, write_events

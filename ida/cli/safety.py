@@ -45,7 +45,7 @@ def finish_safety(console: Console, opened, status: str) -> None:
 def _held_cycle(opened) -> int | None:
     from ida.safety import list_alerts
 
-    pending = list_alerts(opened.store, opened.id, open_only=True)
+    pending = list_alerts(opened.records, open_only=True)
     return pending[0]["cycle"] if pending else None
 
 
@@ -63,7 +63,7 @@ def approve(
     console = Console()
     store = Store(run_file(run_dir))  # not a run: a RunDirError, one line, exit 2 (ida.cli.errors)
     try:
-        signoff = sign_off(store, store.run()["id"], cycle, by or getpass.getuser(), note)
+        signoff = sign_off(store.run(), cycle, by or getpass.getuser(), note)
     except (NothingToSignOff, ValueError) as err:
         console.print(f"[red]{err}[/red]")
         raise typer.Exit(2) from None

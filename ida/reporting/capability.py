@@ -31,9 +31,9 @@ def typed_report(run_dir: Path) -> Report:
     difficulty, disputes and kappa; `ida.reporting.oversight`)."""
     run = read_run(run_dir)
     try:
-        info = run.store.run(run.id)
+        info = run.records.run_row()
         status, reason = run_status(run)
-        metrics = run.store.metrics(run.id)
+        metrics = run.records.metrics()
         phases = run.phase_results()
         reviewed = sorted(c for c, done in phases.items() if "review" in done)
         oversight = oversight_section(run.store, run.id, reviewed, run.config.review.disputes)

@@ -34,7 +34,7 @@ def export_mlflow(run: RunRecord) -> tuple[str, list[int]]:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri(run))
-    done = [e["payload"] for e in run.store.events(run.id) if e["kind"] == EVENT]
+    done = [e["payload"] for e in run.records.events() if e["kind"] == EVENT]
     exported = {c for p in done for c in p["cycles"]}
     if done:
         mlflow_run = done[-1]["mlflow_run_id"]
@@ -46,7 +46,7 @@ def export_mlflow(run: RunRecord) -> tuple[str, list[int]]:
                                        tags={"ida.run_id": run.id, "ida.task": run.config.task.name}).info.run_id
     phases = {(c, phase): result for c, done in run.phase_results().items() for phase, result in done.items()}
     ready = [c for c, phase in phases if phase in ("promote", "baseline") and c not in exported]
-    metrics = run.store.metrics(run.id)
+    metrics = run.records.metrics()
     now = int(time.time() * 1000)
     for cycle in sorted(ready):
         values = [Metric(f"{name}/{key}", value, now, cycle)
@@ -57,7 +57,7 @@ def export_mlflow(run: RunRecord) -> tuple[str, list[int]]:
         for start in range(0, len(values), 900):  # MLflow takes at most 1000 metrics per batch
             client.log_batch(mlflow_run, metrics=values[start:start + 900], tags=tags if start == 0 else [])
     if ready:
-        run.store.event(run.id, "system", EVENT, {"mlflow_run_id": mlflow_run, "cycles": sorted(ready)})
-    if run.store.run(run.id)["status"] == "finished":
+        run.records.event("system", EVENT, {"mlflow_run_id": mlflow_run, "cycles": sorted(ready)})
+    if run.records.run_row()["status"] == "finished":
         client.set_terminated(mlflow_run, "FINISHED")
     return mlflow_run, sorted(ready)

@@ -19,15 +19,15 @@ def build_safety_report(run_dir: Path) -> dict[str, Any]:
     """{run_id, task, status, thresholds, cycles: [{index, promoted, <monitor>: {key: value}}], alerts, signoffs}."""
     run = read_run(run_dir)
     try:
-        metrics = run.store.metrics(run.id)
-        promoted = {p["cycle"] for p in run.store.phases(run.id) if p["phase"] == "promote"}
-        monitored = sorted({p["cycle"] for p in run.store.phases(run.id) if p["phase"] == "monitor"})
+        metrics = run.records.metrics()
+        promoted = {p["cycle"] for p in run.records.phases() if p["phase"] == "promote"}
+        monitored = sorted({p["cycle"] for p in run.records.phases() if p["phase"] == "monitor"})
         cycles = [{"index": c, "promoted": c in promoted,
                    **{m.name: metrics.get(c, {}).get(m.name, {}) for m in MONITORS}}
                   for c in monitored if c != BASELINE_CYCLE]
-        return {"run_id": run.id, "task": run.config.task.name, "status": run.store.run(run.id)["status"],
+        return {"run_id": run.id, "task": run.config.task.name, "status": run.records.run_row()["status"],
                 "thresholds": run.config.safety.tripwires_on(), "cycles": cycles,
-                "alerts": list_alerts(run.store, run.id), "signoffs": signoffs(run.store, run.id)}
+                "alerts": list_alerts(run.records), "signoffs": signoffs(run.records)}
     finally:
         run.store.close()
 

@@ -23,7 +23,7 @@ from ida.review.disputes import dispute_counts, settle_verdicts
 from ida.review.outcome import UNREVIEWED, NodeVerdict, plan_review, settle
 from ida.review.policies import Review, ReviewRequest
 from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
-from ida.store import Store
+from ida.store import RunRecords
 
 __all__ = ["UNREVIEWED", "combine", "combine_nodes", "human_review"]
 
@@ -53,32 +53,32 @@ def human_review(request: ReviewRequest, cfg: ReviewConfig,
                  sleep: Callable[[float], None] = time.sleep) -> tuple[list[Review], dict]:
     """Queue the sample, wait for its verdicts if `cfg.wait`, and return one `Review` per example that is
     trained on or rejected, plus the phase result's record."""
-    store, run_id, cycle = request.store, request.run_id, request.cycle
-    queue = ReviewQueue(store, cfg.lease_minutes)
+    records, cycle = request.records, request.cycle
+    queue = ReviewQueue(request.store, cfg.lease_minutes)
     plan = plan_review(request, cfg)
     keys = plan.queue_keys()
-    queue.enqueue(run_id, cycle, keys, cfg.overlap, request.seed)
+    queue.enqueue(records.id, cycle, keys, cfg.overlap, request.seed)
     if cfg.wait:
-        _wait(queue, store, run_id, cycle, cfg.poll_seconds, request.progress, request.app_hint, sleep)
+        _wait(queue, records, cycle, cfg.poll_seconds, request.progress, request.app_hint, sleep)
     verdicts, decided = queue.verdicts(cycle=cycle), queue.adjudications(cycle=cycle)
     reviews, record = settle(request, cfg, plan, combine(verdicts, cfg.disputes, decided),
                              combine_nodes(verdicts, cfg.disputes, decided))
     record["disputes"] = dispute_counts(verdicts, decided, cfg.disputes)
-    done, wanted = queue.progress(run_id, cycle)
+    done, wanted = records.review_progress(cycle)
     return reviews, {"queued": len(keys), "human_verdicts": done, "verdicts_wanted": wanted, **record}
 
 
-def _wait(queue: ReviewQueue, store: Store, run_id: str, cycle: int, poll: float, progress: RunProgress,
+def _wait(queue: ReviewQueue, records: RunRecords, cycle: int, poll: float, progress: RunProgress,
           app_hint: str, sleep: Callable[[float], None]) -> None:
-    done, wanted = queue.progress(run_id, cycle)
+    done, wanted = records.review_progress(cycle)
     if done >= wanted:
         return
-    store.event(run_id, "system", "review_wait", {"cycle": cycle, "done": done, "wanted": wanted})
+    records.event("system", "review_wait", {"cycle": cycle, "done": done, "wanted": wanted})
     progress.log(f"cycle {cycle}: waiting for {wanted - done} of {wanted} reviews; open the app with: {app_hint}")
     with progress.phase(f"cycle {cycle} · review", total=wanted) as bar:
         while done < wanted:
             bar.update(completed=done, total=wanted, info=app_hint)
             sleep(poll)
             queue.expire()  # returns abandoned items to the queue (and logs it) even while nobody claims
-            done, wanted = queue.progress(run_id, cycle)
+            done, wanted = records.review_progress(cycle)
         bar.update(completed=done, total=wanted, info="all reviewed")

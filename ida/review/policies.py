@@ -26,7 +26,7 @@ from ida.amplify.examples import is_usable
 from ida.config import ReviewConfig
 from ida.evaluate import is_right
 from ida.plugins import Registry, require_callable, require_methods
-from ida.store import ExampleRow, Store
+from ida.store import ExampleRow, RunRecords, Store
 from ida.tasks import Question, Task
 
 if TYPE_CHECKING:
@@ -75,6 +75,11 @@ class ReviewRequest:
     app_hint: str  # the command that opens the oversight app on this run
     programs: Callable[[Question], Program] | None = None  # the decomposer's program per question (default H)
     fallback: Callable[[str], Answerer | None] | None = None  # model version -> who answers a new subquestion
+
+    @property
+    def records(self) -> RunRecords:
+        """The run's rows in `store` (bound to `run_id`)."""
+        return self.store.run(self.run_id)
 
 
 class ReviewPolicy(Protocol):

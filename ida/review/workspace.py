@@ -227,12 +227,12 @@ class HumanDecomposer:
         # questions of the lowest difficulty are the ones H answers alone: people decompose the rest
         questions = [q for q in questions if q.difficulty > easiest] or questions
         sample = random.Random(context.seed).sample(questions, min(review.workspaces, len(questions)))
-        store = context.store
-        store.workspace_enqueue(context.run_id, context.cycle, answerer_version,
-                                [(q.id, q.text, q.prompt, q.difficulty) for q in sample], time.time())
+        records = context.records
+        records.workspace_enqueue(context.cycle, answerer_version,
+                                  [(q.id, q.text, q.prompt, q.difficulty) for q in sample], time.time())
         if review.wait:
-            _wait(store, context, review.poll_seconds)
-        done = [w for w in store.workspaces(context.run_id, context.cycle) if w.finished]
+            _wait(context, review.poll_seconds)
+        done = [w for w in records.workspaces(context.cycle) if w.finished]
         write_demonstrations(done, RunPaths(context.run_dir).demonstrations(context.cycle))
         self.finished = {w.question_id: w for w in done}
 
@@ -246,19 +246,20 @@ class HumanDecomposer:
         return OVERSEER if self.finished is not None else self.fallback.overseer(answerer_version)
 
 
-def _wait(store: Store, context: AmplifyContext, poll: float) -> None:
-    done, total = store.workspace_progress(context.run_id, context.cycle)
+def _wait(context: AmplifyContext, poll: float) -> None:
+    records = context.records
+    done, total = records.workspace_progress(context.cycle)
     if done >= total:
         return
-    store.event(context.run_id, "system", "workspace_wait", {"cycle": context.cycle, "done": done, "total": total})
+    records.event("system", "workspace_wait", {"cycle": context.cycle, "done": done, "total": total})
     context.progress.log(f"cycle {context.cycle}: waiting for {total - done} of {total} workspaces (the human as "
                          f"H); open the app with: {context.app_hint}")
     with context.progress.phase(f"cycle {context.cycle} · workspaces", total=total) as bar:
         while done < total:
             bar.update(completed=done, total=total, info=context.app_hint)
             context.sleep(poll)
-            store.workspace_expire(time.time())  # logs abandoned leases even while nobody claims
-            done, total = store.workspace_progress(context.run_id, context.cycle)
+            context.store.workspace_expire(time.time())  # logs abandoned leases even while nobody claims
+            done, total = records.workspace_progress(context.cycle)
         bar.update(completed=done, total=total, info="all finished")
 
 

@@ -15,12 +15,12 @@ if TYPE_CHECKING:
 
 def promotion_held(run: Run, cycle: int) -> bool:
     """True (and the run marked paused, once) while `cycle` has alerts nobody signed off."""
-    pending = open_alerts(run.store, run.id, cycle)
+    pending = open_alerts(run.records, cycle)
     if not pending:
         return False
-    if run.store.run(run.id)["status"] != "paused":
-        run.store.set_status(run.id, "paused")
-        run.store.event(run.id, "system", "promotion_held", {"cycle": cycle, "alerts": [a["id"] for a in pending]})
+    if run.records.run_row()["status"] != "paused":
+        run.records.set_status("paused")
+        run.records.event("system", "promotion_held", {"cycle": cycle, "alerts": [a["id"] for a in pending]})
     for a in pending:
         run.progress.log(f"[red]ALERT[/red] {a['message']}")
     run.progress.log(f"cycle {cycle}: M_{cycle} NOT promoted; run paused until sign-off: "
@@ -31,6 +31,6 @@ def promotion_held(run: Run, cycle: int) -> bool:
 def wait_for_signoff(run: Run, cycle: int, poll_s: float = 2.0,
                      sleep: Callable[[float], None] = time.sleep) -> None:
     """Block until `cycle` has no open alert (another process signs off), then mark the run running again."""
-    while open_alerts(run.store, run.id, cycle):
+    while open_alerts(run.records, cycle):
         sleep(poll_s)
-    run.store.set_status(run.id, "running")
+    run.records.set_status("running")

@@ -11,19 +11,19 @@ from ida.atomic import write_text_atomic
 from ida.build import load_config as load_checked_config
 from ida.paths import RunPaths
 from ida.config import ConfigError, RunConfig, SafetyConfig, dump_config
-from ida.store import Store
+from ida.store import RunRecords
 from ida.store.open import open_store
 
 
-def started_safety(store: Store, run_id: str) -> SafetyConfig:
+def started_safety(records: RunRecords) -> SafetyConfig:
     """The safety section the run started with (runs older than the section: the defaults)."""
-    started = yaml.safe_load(store.run(run_id)["config"]) or {}
+    started = yaml.safe_load(records.run_row()["config"]) or {}
     return SafetyConfig.model_validate(started.get("safety") or {})
 
 
-def check_safety_unchanged(config: RunConfig, store: Store, run_id: str, config_path: Path) -> None:
+def check_safety_unchanged(config: RunConfig, records: RunRecords, config_path: Path) -> None:
     """Raise `ConfigError` naming each safety field whose value differs from the one fixed at run start."""
-    fixed = started_safety(store, run_id).model_dump(mode="json")
+    fixed = started_safety(records).model_dump(mode="json")
     now = config.safety.model_dump(mode="json")
     changed = [f"  safety.{k}: {fixed[k]!r} at run start, {now[k]!r} in {config_path}"
                for k in fixed if fixed[k] != now[k]]
@@ -45,7 +45,7 @@ def apply_resume_overrides(run_dir: Path, overrides: list[str]) -> RunConfig:
     write_text_atomic(path, dump_config(config))  # a kill mid-rewrite leaves the old config or the new one
     store = open_store(config.store, run_dir)  # the run's store: its SQLite file, or store.url
     try:
-        store.event(store.run()["id"], "cli", "config_changed", {"overrides": overrides})
+        store.run().event("cli", "config_changed", {"overrides": overrides})
     finally:
         store.close()
     return config

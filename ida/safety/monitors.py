@@ -74,7 +74,7 @@ def compute_monitors(run: Run, cycle: int) -> Values:
     """Every monitor of `cycle` (see `MONITORS`), from the stored metrics and the checkpoints M_(n-1), M_n."""
     from ida.safety.probes import answer_logprobs, mean_entropy, mean_kl  # the model stack: only when computing
 
-    history = run.store.metrics(run.id)
+    history = run.records.metrics()
     student = history.get(cycle, {}).get("student", {})
     amplified = history.get(cycle, {}).get("amplified", {})
     model, previous = run.model(cycle), run.model(cycle - 1)  # loaded once per cycle, shared with the phases
@@ -84,7 +84,7 @@ def compute_monitors(run: Run, cycle: int) -> Values:
     if before is None:  # M_0 is not evaluated by the loop; its accuracy is what cycle 1 is measured against
         before = _keyed(accuracy_by_difficulty(task, eval_qs, _answers(previous, eval_qs)))
     out: Values = {"gain": {d: amplified[d] - student[d] for d in student if d in amplified},
-                   "fidelity": fidelity(model, run.store.examples(run.id, cycle)),
+                   "fidelity": fidelity(model, run.records.examples(cycle)),
                    "jump": {d: student[d] - before.get(d, 0.0) for d in student}}
     threshold = run.config.eval.frontier_threshold
     previous_frontier = history.get(cycle - 1, {}).get("frontier", {}).get("student")
@@ -106,7 +106,7 @@ def compute_monitors(run: Run, cycle: int) -> Values:
     logp_B_V = answer_logprobs(model, [q.prompt for q in probe])
     out["collapse"] = collapse(_answers(model, eval_qs), mean_entropy(logp_B_V), history.get(1, {}).get("collapse"))
     out["drift"] = {"kl": mean_kl(logp_B_V, answer_logprobs(previous, [q.prompt for q in probe]))}
-    out["oversight"] = oversight(run.result(cycle, ReviewResult) or ReviewResult(), run.store.examples(run.id, cycle))
+    out["oversight"] = oversight(run.result(cycle, ReviewResult) or ReviewResult(), run.records.examples(cycle))
     if run.config.review.policy == "human":
         out["oversight"].update(overseer_agreement(run, cycle))
     return out

@@ -18,8 +18,8 @@ def monitor_phase(run: Run, cycle: int) -> None:
     start = time.perf_counter()
     with run.progress.phase(f"cycle {cycle} · monitor", total=None):
         monitors = compute_monitors(run, cycle)
-    alerts = check_tripwires(run.config.safety, cycle, {**run.store.metrics(run.id).get(cycle, {}), **monitors})
+    alerts = check_tripwires(run.config.safety, cycle, {**run.records.metrics().get(cycle, {}), **monitors})
     result = {"alerts": len(alerts), "tripped": sorted({a.tripwire for a in alerts}),
               "seconds": time.perf_counter() - start}
-    run.store.finish_phase(run.id, cycle, "monitor", result, metrics=monitors,
-                           also=lambda store: record_alerts(store, run.id, cycle, alerts))
+    run.records.finish_phase(cycle, "monitor", result, metrics=monitors,
+                             also=lambda records: record_alerts(records, cycle, alerts))

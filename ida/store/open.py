@@ -19,10 +19,9 @@ def open_store(cfg: StoreConfig, run_dir: Path, new: bool = False) -> Store:
             raise RunDirError(f"{run_dir} is not a run dir (no {path.name}); give the folder `ida run` printed")
         return Store(path)
     store = Store(cfg.url)
-    if new:
-        held = store._db.execute("SELECT id FROM runs LIMIT 1").fetchone()
-        if held is not None:
-            store.close()
-            raise StoreError(f"store.url {store.url.shown}: already holds run {held['id']}; give each run its own "
-                             "database or schema (?schema=name)")
+    if new and store.has_runs():
+        held = store.run_row()["id"]
+        store.close()
+        raise StoreError(f"store.url {store.url.shown}: already holds run {held}; give each run its own "
+                         "database or schema (?schema=name)")
     return store

@@ -92,13 +92,18 @@ class RunTables:
             db.execute("INSERT INTO runs VALUES (?, ?, 'running', ?, ?)", (run_id, task, config_yaml, time.time()))
             self.event(run_id, "system", "run_created", {"task": task})
 
-    def run(self, run_id: str | None = None) -> dict[str, Any]:
+    def run_row(self, run_id: str | None = None) -> dict[str, Any]:
+        """The run's row (id, task, status, config, created); without `run_id`, the store's only run."""
         row = self._db.execute("SELECT * FROM runs" + (" WHERE id = ?" if run_id else " LIMIT 1"),
                                (run_id,) if run_id else ()).fetchone()
         if row is None:
             raise RunDirError(f"{self.path}: holds no run{' ' + run_id if run_id else ''} (its start-up was cut "
                               "off, or the file was replaced); start a new run")
         return dict(row)
+
+    def has_runs(self) -> bool:
+        """Whether the store holds a run already (a new PostgreSQL store for `ida run` must not)."""
+        return self._db.execute("SELECT id FROM runs LIMIT 1").fetchone() is not None
 
     def set_status(self, run_id: str, status: str, reason: str | None = None, **details: Any) -> None:
         """The run's status (running, paused, finished, failed, interrupted); `reason` (one line) says why."""

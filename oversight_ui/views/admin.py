@@ -52,7 +52,7 @@ def main() -> None:
         events = s.run.events()
         still_open = queue.open_count()
         leases = queue.leases()
-        oversight = s.run.metrics(s.run_id, "oversight")
+        oversight = s.records.metrics("oversight")
     share, pairs = agreement(verdicts)
     cols = st.columns(4)
     cols[0].metric("Verdicts", len(verdicts))

@@ -75,7 +75,7 @@ def main() -> None:
         if line := window_line(report):
             st.markdown(line)
     with open_stores() as s:
-        phases = [p for p in s.run.phases(s.run_id) if p["phase"] == "review"]
+        phases = [p for p in s.records.phases() if p["phase"] == "review"]
     if phases:
         st.subheader("Review per cycle", divider="gray")
         keys = ("policy", "accept", "edit", "reject", "queued", "unreviewed", "train_examples")

@@ -28,13 +28,13 @@ def main() -> None:
     require_user()
     st.title("Subquestion graphs")
     with open_stores() as s:
-        cycles = sorted({p["cycle"] for p in s.run.phases(s.run_id) if p["phase"] == "amplify"})
+        cycles = sorted({p["cycle"] for p in s.records.phases() if p["phase"] == "amplify"})
         if not cycles:
             st.info("No amplified examples yet.")
             return
         cols = st.columns(4)
         cycle = cols[0].selectbox("Cycle", cycles, index=len(cycles) - 1, key="graph_cycle")
-        examples = s.run.examples(s.run_id, cycle)
+        examples = s.records.examples(cycle)
     source = cols[1].selectbox("Target provenance", list(FILTERS), key="graph_provenance")
     examples = [e for e in examples if FILTERS[source](e)]
     if not examples:

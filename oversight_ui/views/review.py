@@ -209,7 +209,7 @@ def only_nodes_why(s: Stores, queue: ReviewQueue, cycle: int) -> str:
 
 def status(s: Stores, queue: ReviewQueue) -> str:
     """Where the run stands, in an overseer's words."""
-    run = s.run.run(s.run_id)
+    run = s.records.run_row()
     if run["status"] == "finished":
         return "The run finished: there is nothing more to review."
     cycles = sorted({i["cycle"] for i in queue.items()})
@@ -218,7 +218,7 @@ def status(s: Stores, queue: ReviewQueue) -> str:
     cycle = cycles[-1]
     done, wanted = queue.progress(s.run_id, cycle)
     line = f"{done} of {wanted} verdicts given in cycle {cycle}" + only_nodes_why(s, queue, cycle)
-    review_open = s.run.phase_result(s.run_id, cycle, "review") is None
+    review_open = s.records.phase_result(cycle, "review") is None
     if done < wanted and review_open and run_config().review.wait:
         return line + ": the run is waiting on you."
     if done >= wanted:
@@ -230,7 +230,7 @@ def status(s: Stores, queue: ReviewQueue) -> str:
 def refresh_when_items_arrive(open_now: int) -> None:
     """While nothing is claimed: rerun the page when the queue changes (items arrive, the run finishes)."""
     with open_stores() as s:
-        key = (s.queue().open_count(), s.run.run(s.run_id)["status"])
+        key = (s.queue().open_count(), s.records.run_row()["status"])
     if st.session_state.setdefault("ida_queue_seen", key) != key:
         st.session_state["ida_queue_seen"] = key
         st.rerun(scope="app")

@@ -136,7 +136,7 @@ def lost_lease(desk: Workspaces, errors) -> None:  # type: ignore[no-untyped-def
 def refresh_when_questions_arrive() -> None:
     """While nothing is claimed: rerun the page when questions arrive or get decomposed."""
     with open_stores() as s:
-        key = [(w.id, w.finished, w.holder) for w in s.run.workspaces(s.run_id)]
+        key = [(w.id, w.finished, w.holder) for w in s.records.workspaces()]
     if st.session_state.setdefault("ida_ws_seen", key) != key:
         st.session_state["ida_ws_seen"] = key
         st.rerun(scope="app")
@@ -153,9 +153,9 @@ def main() -> None:
         ws = desk.current(user.name)
         if ws is None:
             lost_lease(desk, errors)
-            cycles = sorted({w.cycle for w in s.run.workspaces(s.run_id)})
+            cycles = sorted({w.cycle for w in s.records.workspaces()})
             if cycles:
-                finished, total = s.run.workspace_progress(s.run_id, cycles[-1])
+                finished, total = s.records.workspace_progress(cycles[-1])
                 st.caption(f"{finished} of {total} questions decomposed in cycle {cycles[-1]}"
                            + (": the run is waiting on you." if finished < total else "."))
             else:

@@ -46,7 +46,7 @@ def test_ida_run_with_each_objective(tmp_path, name):
     steps, cycles = (40, 2) if name == "mix" else (6, 1)
     assert report["status"] == "finished" and [c["train_steps"] for c in report["cycles"]] == [steps] * cycles
     store = Store(run_dir / "ida.sqlite")
-    run_id = store.run()["id"]
+    run_id = store.run_row()["id"]
     hashes = [content_hash(run_dir / f"cycle-{n}" / "checkpoint") for n in range(cycles + 1)]
     assert len(set(hashes)) == cycles + 1  # every cycle changed the student
     for cycle in range(1, cycles + 1):

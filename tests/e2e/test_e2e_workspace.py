@@ -36,7 +36,7 @@ def human_run(tmp_path):
     procs = [run]
     try:
         run_dir = wait_until(lambda: next((p for p in runs.iterdir() if (p / "ida.sqlite").exists()), None), 120)
-        wait_until(lambda: (s := Store(run_dir / "ida.sqlite")).workspaces(s.run()["id"]), 180)
+        wait_until(lambda: (s := Store(run_dir / "ida.sqlite")).workspaces(s.run_row()["id"]), 180)
         port = free_port()
         app = subprocess.Popen([sys.executable, "-m", "ida.cli", "review", str(run_dir), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -51,7 +51,7 @@ def test_second_connection_sees_committed_phase(store_url):
     a.create_run("r", "t", "")
     a.finish_phase("r", 2, "distill", {"train_steps": 5})
     assert b.phase_result("r", 2, "distill") == {"train_steps": 5}
-    assert b.run()["status"] == "running"
+    assert b.run_row()["status"] == "running"
 
 
 def test_postgres_event_log_is_append_only(pg_server):
@@ -94,7 +94,7 @@ def test_an_unversioned_sqlite_store_is_upgraded_and_keeps_its_rows(tmp_path):
     raw.commit()
     raw.close()
     again = Store(tmp_path / "s.sqlite")
-    assert again.run()["id"] == "r"
+    assert again.run_row()["id"] == "r"
     assert again._db.execute("SELECT version FROM schema_version").fetchone()[0] == VERSION
 
 
@@ -136,7 +136,7 @@ def test_an_unversioned_postgres_store_is_upgraded_and_keeps_its_rows(pg_server)
     store._db.executescript("DROP TABLE schema_version; DROP INDEX review_items_key")  # as an older store
     store.close()
     again = Store(url)
-    assert again.run()["id"] == "r"
+    assert again.run_row()["id"] == "r"
     assert again._db.execute("SELECT version FROM schema_version").fetchone()[0] == VERSION
     assert again._db.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'review_items_key'"
                              " AND schemaname = current_schema()").fetchone() is not None

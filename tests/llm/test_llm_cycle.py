@@ -93,7 +93,7 @@ def test_llm_cycle_completes_with_failures_and_usage_recorded_per_cycle(tmp_path
     with FakeOpenAI(responder=llm) as server:
         run = start_run(qa_config(tmp_path, server.url, ["max_cycles=2"]), tmp_path / "runs", RunProgress(quiet=True))
         execute(run)
-    assert run.store.run(run.id)["status"] == "finished"
+    assert run.records.run_row()["status"] == "finished"
     amp = run.store.phase_result(run.id, 1, "amplify")
     answers = {r.question_id: r.answer for r in run.store.examples(run.id, 1)}
     assert answers["plan"] == "6" and answers["simple"] == "9" and answers["busy"] == "6"
@@ -130,7 +130,7 @@ def test_resume_after_the_amplify_phase_keeps_events_once(tmp_path):
         resumed = open_run(run.dir, RunProgress(quiet=True))
         execute(resumed)
     kinds = Counter(e["kind"] for e in resumed.store.events(run.id))
-    assert kinds["amplify_failure"] == 1 and resumed.store.run(run.id)["status"] == "finished"
+    assert kinds["amplify_failure"] == 1 and resumed.records.run_row()["status"] == "finished"
 
 
 def test_recursive_depth_plans_subquestions_again(tmp_path):
@@ -161,4 +161,4 @@ def test_langchain_answerer_from_a_factory_runs_a_cycle(tmp_path):
     amp = run.store.phase_result(run.id, 1, "amplify")
     assert {r.answer for r in run.store.examples(run.id, 1)} == {"7"}
     assert amp["overseer"].startswith("H:direct:langchain:") and amp["usage"]["requests"] == amp["examples"]
-    assert run.store.run(run.id)["status"] == "finished"
+    assert run.records.run_row()["status"] == "finished"

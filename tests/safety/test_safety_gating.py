@@ -43,12 +43,12 @@ def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_si
                     RunProgress(quiet=True))
     run.review_policy = TruthAtCycle2(run.review_policy)
     assert execute(run) == "paused"
-    alerts = list_alerts(run.store, run.id)
+    alerts = list_alerts(run.records)
     assert alerts and {a["cycle"] for a in alerts} == {2} and {a["tripwire"] for a in alerts} == {"accuracy_jump"}
     jump = run.store.metrics(run.id, "jump")[2]["jump"]
     assert all(a["value"] == jump[a["key"]] > 0.3 == a["threshold"] for a in alerts)
     assert "jump" in alerts[0]["message"] and "safety.max_accuracy_jump = 0.3" in alerts[0]["message"]
-    assert run.store.run(run.id)["status"] == "paused"
+    assert run.records.run_row()["status"] == "paused"
     assert run.phase_done(2, "monitor") is not None and run.phase_done(2, "promote") is None
     # Resuming without a sign-off changes nothing.
     result = CliRunner().invoke(app, ["resume", str(run.dir), "--quiet"])
@@ -59,7 +59,7 @@ def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_si
     result = CliRunner().invoke(app, ["resume", str(run.dir), "--quiet"])
     assert result.exit_code == 0, result.output
     reopened = open_run(run.dir, RunProgress(quiet=True))
-    assert reopened.store.run(run.id)["status"] == "finished"
+    assert reopened.records.run_row()["status"] == "finished"
     assert reopened.phase_done(2, "promote").stored()["signed_off"] == [{"by": "ada", "note": "scripted jump"}]
     assert reopened.phase_done(2, "promote").promoted is True
     kinds = [e["kind"] for e in reopened.store.events(run.id)]
@@ -129,7 +129,7 @@ def test_sigkill_while_paused_loses_nothing_and_a_waiting_resume_goes_on_after_s
     out, _ = resumed.communicate(timeout=60)
     assert resumed.returncode == 0, out
     run = open_run(run_dir, RunProgress(quiet=True))
-    assert run.store.run(run.id)["status"] == "finished" and run.phase_done(2, "promote").promoted
+    assert run.records.run_row()["status"] == "finished" and run.phase_done(2, "promote").promoted
     after = _snapshot(db)
     assert all(set(before[t]) <= set(after[t]) for t in ("phases", "metrics", "examples"))  # nothing redone or lost
     review = run.phase_done(1, "review")

@@ -74,16 +74,16 @@ def test_tripwires_trip_only_past_their_threshold_and_from_their_cycle():
 def test_alerts_are_signed_off_with_who_why_and_when_in_the_event_log(tmp_path):
     run = started(tmp_path)
     alerts = check_tripwires(SafetyConfig(max_accuracy=0.5), 1, {"student": {"1": 0.9, "2": 0.8}})
-    run.store.finish_phase(run.id, 1, "monitor", {}, also=lambda store: record_alerts(store, run.id, 1, alerts))
-    assert len(open_alerts(run.store, run.id, 1)) == 2 and open_alerts(run.store, run.id, 2) == []
+    run.records.finish_phase(1, "monitor", {}, also=lambda records: record_alerts(records, 1, alerts))
+    assert len(open_alerts(run.records, 1)) == 2 and open_alerts(run.records, 2) == []
     with pytest.raises(ValueError):
-        sign_off(run.store, run.id, 1, "alice", " ")
-    signoff = sign_off(run.store, run.id, 1, "alice", "ceiling expected on this toy world")
-    assert open_alerts(run.store, run.id, 1) == []
-    assert all(a["signed_by"] == "alice" and a["signoff_id"] == signoff for a in list_alerts(run.store, run.id))
-    assert signoffs(run.store, run.id)[0]["note"] == "ceiling expected on this toy world"
+        sign_off(run.records, 1, "alice", " ")
+    signoff = sign_off(run.records, 1, "alice", "ceiling expected on this toy world")
+    assert open_alerts(run.records, 1) == []
+    assert all(a["signed_by"] == "alice" and a["signoff_id"] == signoff for a in list_alerts(run.records))
+    assert signoffs(run.records)[0]["note"] == "ceiling expected on this toy world"
     with pytest.raises(NothingToSignOff):
-        sign_off(run.store, run.id, 1, "bob", "again")
+        sign_off(run.records, 1, "bob", "again")
     kinds = [(e["kind"], e["actor"]) for e in run.store.events(run.id)]
     assert kinds.count(("alert", "system")) == 2 and ("sign_off", "alice") in kinds
 
