@@ -5,7 +5,8 @@ by side in one run (one process per arm, `--jobs` at a time):
 - IDA halve + curriculum: `configs/addition-long.yaml` as it is (H halves each sum, M_n answers the halves, the
   frontier curriculum amplifies only lengths near the estimated frontier, filters drop unsure and malformed
   targets); `ida run configs/addition-long.yaml` is this arm at L = 16.
-- IDA peel + curriculum: the same with `split: peel` (H adds the top digit itself: one digit more per cycle).
+- IDA peel + curriculum: the same with `split: peel` (H adds the top digit itself: one digit more per cycle),
+  so its window is the estimated frontier + 1 (`amplify.curriculum.step=1`), not 2 x the frontier.
 - self-improvement (Lee et al. 2025's recipe): `decomposer: direct` + `leaves_by_h` (H answers one-digit sums, as
   in IDA) + majority vote over the student's own samples + the same curriculum and filters.
 - supervised, H-only labels: the true answers H can give (one-digit sums), trained in the same chunks of steps.
@@ -58,8 +59,8 @@ def base_config(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def arm_overrides(arm: str, a: argparse.Namespace) -> list[str]:
-    if arm == "ida-peel":
-        return ["task.params.split=peel"]
+    if arm == "ida-peel":  # peeling adds one digit to what M_n answers: its window grows by one, not by doubling
+        return ["task.params.split=peel", "amplify.curriculum.step=1"]
     if arm == "self-improvement":
         vote = f"samples: {a.vote_samples}, temperature: 1.0, min_agreement: {a.min_agreement}, models: {a.vote_models}"
         return ["amplify.decomposer=direct", "amplify.leaves_by_h=true", "amplify.min_confidence=null",

@@ -44,11 +44,11 @@ def _check_lengths(config: RunConfig, task: Task) -> None:
     tokenizer, context = _student_tokens(config, task)
     where = "model.n_positions" if config.model.pretrained is None else "the context length of model.pretrained"
     evals = task.questions("eval")  # eval labels only: measuring the answer budget is not training
-    needed = max(len(tokenizer.encode_answer(task.true_answer(q))) - 1 for q in evals)
+    needed = max(len(ids) - 1 for ids in tokenizer.encode_answers([task.true_answer(q) for q in evals]))
     if needed > config.model.max_answer_tokens:
         raise ValueError(f"model.max_answer_tokens: task {task.name!r} has answers of {needed} tokens; set "
                          f"model.max_answer_tokens >= {needed} (or a smaller task.params.{parameter})")
-    longest = max(len(tokenizer.encode(q.prompt)) for q in evals + task.questions("train"))
+    longest = max(len(ids) for ids in tokenizer.encode_batch([q.prompt for q in evals + task.questions("train")]))
     if longest + needed + 1 > context:
         raise ValueError(f"task.params.{parameter}: questions of {longest} tokens plus answers of {needed} do not "
                          f"fit the student's context ({where}={context})")

@@ -17,6 +17,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -34,6 +36,20 @@ RunsRoot = Annotated[Path, typer.Option("--run-dir", help=(
     "Folder that holds the runs; accounts go in its users.sqlite."))]
 UsersDb = Annotated[Optional[str], typer.Option("--users-db", help=(
     "The accounts file or store URL (default: RUN_DIR's parent / users.sqlite; with --store, that store)."))]
+
+
+@contextmanager
+def _accounts(path: str | Path) -> Iterator[tuple[Store, Users]]:
+    """The accounts store at `path`, closed after; a `UserError` (unknown account, weak password, ...) is one red
+    line and exit 2."""
+    store = Store(path)
+    try:
+        yield store, Users(store)
+    except UserError as err:
+        console.print(f"[red]{err}[/red]")
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
 
 
 def _users_store(users_db: str | None, runs_root: Path) -> str | Path:
@@ -65,14 +81,8 @@ def users_add(
     path = _users_store(users_db, run_dir)
     if isinstance(path, Path):
         path.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(path)
-    try:
-        user = Users(store).add(name, role, password, email)
-    except UserError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+    with _accounts(path) as (_, users):
+        user = users.add(name, role, password, email)
     console.print(f"added {user.role} [bold]{user.name}[/bold] to {path}")
 
 
@@ -91,14 +101,8 @@ def users_passwd(
         raise typer.Exit(2)
     password = (sys.stdin.readline().rstrip("\n") if password_stdin
                 else typer.prompt("New password", hide_input=True, confirmation_prompt=True))
-    store = Store(path)
-    try:
-        Users(store).set_password(name, password, audit=store, run_id=None, by="cli")
-    except UserError as err:
-        console.print(f"[red]{err}[/red]")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+    with _accounts(path) as (store, users):
+        users.set_password(name, password, audit=store, run_id=None, by="cli")
     console.print(f"new password for [bold]{name}[/bold]; their app sessions are revoked")
 
 
@@ -174,7 +178,7 @@ def _store_view(url: str) -> Path:
     StoreUrl.parse(url)
     held = Store(url)
     try:
-        row = held.run()
+        row = held.run_row()
     finally:
         held.close()
     data = yaml.safe_load(row["config"]) or {}

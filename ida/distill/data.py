@@ -84,8 +84,9 @@ def tokenize(examples: list[Example], tokenizer, max_length: int) -> TokenizedSe
     if not examples:
         raise ValueError("cannot distill on an empty dataset (every example was rejected or failed?)")
     tokenizer = student_tokenizer(tokenizer)
-    prompts = [tokenizer.encode(e.prompt) for e in examples]
-    answers = [tokenizer.encode_answer(e.target) for e in examples]
+    # one batched call each: per-example encode() costs more than the first training steps on a 20k dataset
+    prompts = tokenizer.encode_batch([e.prompt for e in examples])
+    answers = tokenizer.encode_answers([e.target for e in examples])
     for e, p, a in zip(examples, prompts, answers):
         if len(p) + len(a) > max_length:
             raise ValueError(f"example {e.question_id!r} has {len(p) + len(a)} tokens (prompt {len(p)} + answer "

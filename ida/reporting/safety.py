@@ -110,7 +110,9 @@ def plot_monitors(report: dict[str, Any], path: Path) -> Path:
         ax.set_title("amplification gain: Amp(M_n) - M_n" if name == "gain"
                      else "distillation fidelity: M_n vs Amp(M_(n-1))",
                      fontsize=9)
-        ax.legend(ncol=4, fontsize=6)
+        if not keys:  # e.g. gain with eval.amplified=false: say why the panel is empty rather than draw nothing
+            ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes, fontsize=8,
+                    color="grey")
     for key in SERIES["collapse"]:
         axes[1, 0].plot(xs, [c["collapse"].get(key, float("nan")) for c in report["cycles"]], marker="o",
                         markersize=3, label=key)
@@ -122,7 +124,8 @@ def plot_monitors(report: dict[str, Any], path: Path) -> Path:
     for ax in axes.flat:
         _mark_alerts(ax, report)
         ax.grid(alpha=0.3)
-        ax.legend(ncol=2, fontsize=6)
+        if ax.get_legend_handles_labels()[0]:  # an empty legend is a matplotlib warning in every report
+            ax.legend(ncol=4 if ax in list(axes[0]) else 2, fontsize=6)
     for ax in axes[1]:
         ax.set_xlabel("cycle n")
         if xs:

@@ -11,12 +11,9 @@ from decomposition.graph import ROOT
 from ida.review.disputes import Dispute, disputes
 from ida.review.queue import LeaseError, ReviewQueue
 from ida.review.view import item_view
+from oversight_ui.blocks import heading, question_blocks
 from oversight_ui.labels import item
 from oversight_ui.session import open_stores, require_admin, run_config, task, utc
-
-
-def heading(text: str) -> None:
-    st.markdown(f"##### {text}")  # fixed labels only: model text never goes through markdown
 
 
 def show_dispute(queue: ReviewQueue, d: Dispute, admin: str) -> None:
@@ -31,11 +28,7 @@ def show_dispute(queue: ReviewQueue, d: Dispute, admin: str) -> None:
         view = item_view(task(), row, first["node"], show_truth=run_config().review.show_truth, rows=rows)
         left, right = st.columns(2, gap="large")
         with left:
-            heading("Question")
-            st.code(view.question, language=None)
-            if view.subquestion is not None:
-                heading("Subquestion under review")
-                st.code(view.subquestion, language=None)
+            question_blocks(view)
             heading("Answer under review")
             st.code(view.answer or "(no answer)", language=None)
         with right:

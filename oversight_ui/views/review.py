@@ -12,6 +12,7 @@ import streamlit as st
 from ida.review.preview import target_preview
 from ida.review.queue import Lease, LeaseError, ReviewQueue
 from ida.review.view import ItemView, lease_view
+from oversight_ui.blocks import heading, question_blocks
 from oversight_ui.graph_dot import legend_html, node_rows, to_dot
 from oversight_ui.labels import item, overseer
 from oversight_ui.session import Stores, open_stores, require_user, run_config, task
@@ -56,10 +57,6 @@ def countdown(expires: float, window: float) -> None:
                    "another overseer has taken it meanwhile.")
 
 
-def heading(text: str) -> None:
-    st.markdown(f"##### {text}")  # our own fixed labels only; model text never goes through markdown
-
-
 def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
     """The item on the left (question, subquestion, answer, verdict form), the evidence and then the graph
     with its subanswers on the right, so that at 1280x720 question, evidence, answer and buttons all show
@@ -75,11 +72,7 @@ def show_item(queue: ReviewQueue, lease: Lease, user: str) -> None:
         left, right = st.columns(2, gap="large")
         with left:
             st.caption(f"cycle {lease.cycle} · difficulty {row.difficulty} · {item(lease.node)}")
-            heading("Question")
-            st.code(view.question, language=None)
-            if view.subquestion is not None:
-                heading("Subquestion under review")
-                st.code(view.subquestion, language=None)
+            question_blocks(view)
             heading("Answer under review")
             st.caption(answer_caption(row.provenance, view))
             verdict_form(queue, lease, user, view.answer)

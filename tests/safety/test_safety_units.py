@@ -156,3 +156,18 @@ def test_overseer_agreement_comes_from_the_review_queue_overlap(tmp_path):
         for verdict in verdicts:
             queue.submit(queue.claim(user).id, user, verdict)
     assert overseer_agreement(run, 1) == {"agreement": 0.5, "agreement_pairs": 2.0}
+
+
+def test_the_monitors_plot_of_a_run_without_amplified_eval_warns_nothing_and_says_why_a_panel_is_empty(tmp_path):
+    import warnings
+
+    from ida.reporting.safety import build_safety_report, plot_monitors
+
+    run = started(tmp_path, ["max_cycles=1", "distill.steps=3", "eval.amplified=false"])
+    execute(run)
+    report = build_safety_report(run.dir)
+    assert all(not c["gain"] for c in report["cycles"])  # no Amp(M_n) measured: the gain panel has no series
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "No artists with labels found" was printed by every report
+        path = plot_monitors(report, tmp_path / "monitors.png")
+    assert path.stat().st_size > 10_000
