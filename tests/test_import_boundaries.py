@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -60,6 +62,7 @@ def run_blocked(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
                                "HOME": str(tmp_path)})
 
 
+@pytest.mark.slow
 def test_ida_report_and_the_cycles_page_run_without_the_model_stack(tmp_path):
     """`ida report` and the admin's cycles page on a run, with torch & co. made unimportable."""
     done = run_blocked(f"""

@@ -34,6 +34,7 @@ RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", RUNS)
 def test_ida_run_with_each_objective(tmp_path, name):
     args = ["run", "--run-dir", str(tmp_path), "--quiet"]

@@ -138,6 +138,7 @@ def test_gradient_accumulation_does_not_change_the_gradient(objective):
         assert torch.allclose(a, b, rtol=1e-4, atol=1e-8)
 
 
+@pytest.mark.slow
 def test_on_policy_full_teaches_a_cold_student_the_teachers_answers():
     """From a random student, the exact reverse KL moves greedy answers to the teacher's (sft-trained) ones."""
     teacher, student = build(1), build(0)

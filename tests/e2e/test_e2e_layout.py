@@ -13,6 +13,8 @@ from ida.review.view import lease_view
 from ida.run import build_task, read_run
 from ida.store import Store
 
+pytestmark = pytest.mark.slow  # a real browser (and server) per test: the whole suite, not the fast subset
+
 WIDTH, HEIGHT = 1280, 720
 
 

@@ -6,14 +6,16 @@ import subprocess
 import sys
 
 import pytest
-
 from app_server import free_port, wait_healthy
-from ida.config import dump_config, load_config
-from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
-from ida.accounts import Users
-from ida.store import Store
 from review_world import PASSWORDS, example_row
 from test_e2e_review import TIMEOUT, logged_in, wait_until
+
+from ida.accounts import Users
+from ida.config import dump_config, load_config
+from ida.review.queue import WHOLE_EXAMPLE, ReviewQueue
+from ida.store import Store
+
+pytestmark = pytest.mark.slow  # a real browser (and server) per test: the whole suite, not the fast subset
 
 
 def make_pg_review_run(url: str, n_items: int = 6) -> None:

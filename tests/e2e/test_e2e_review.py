@@ -3,11 +3,14 @@ get different items; a wrong password gets no page; an overseer cannot open admi
 
 import time
 
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from review_world import HOSTILE, PASSWORDS
 
 from ida.review.queue import ReviewQueue
 from ida.store import Store
-from review_world import HOSTILE, PASSWORDS
+
+pytestmark = pytest.mark.slow  # a real browser (and server) per test: the whole suite, not the fast subset
 
 TIMEOUT = 45_000  # ms; the machine is shared
 

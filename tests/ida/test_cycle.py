@@ -24,6 +24,7 @@ def tiny_run(tmp_path, extra=()):
     return run
 
 
+@pytest.mark.slow
 def test_report_json_contract(tmp_path):
     run = tiny_run(tmp_path)
     result = CliRunner().invoke(app, ["report", str(run.dir), "--json"])

@@ -119,6 +119,7 @@ def test_random_text_only_raises_plan_error(text):
     _only_plan_errors(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(json_values | near_plans, st.sampled_from(["{}", "```json\n{}\n```", "Plan: {} ok"]))
 def test_random_json_only_raises_plan_error(value, wrapper):

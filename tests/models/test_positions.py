@@ -131,6 +131,7 @@ def test_check_positions_names_the_field():
     check_positions(load_config(None, ["task.name=addition", *coupled]), make_task("addition"))  # fine
 
 
+@pytest.mark.slow
 def test_the_long_addition_config_fits_its_task():
     """configs/addition-long.yaml passes the run's preflight (context and answer budget sized from the longest
     question), with its curriculum and filters."""

@@ -105,6 +105,7 @@ def test_no_session_rides_in_the_address_and_logout_revokes_it_in_the_store(revi
     assert "logout" in [e["kind"] for e in queue(review_run).store.events()]
 
 
+@pytest.mark.slow
 def test_failed_logins_lock_the_account(review_run):
     for _ in range(5):
         assert "Wrong user name or password." in login("alice", "wrong-password").error[0].value

@@ -24,6 +24,7 @@ class Clock:
         return self.now
 
 
+@pytest.mark.slow
 def test_twenty_threads_over_1000_items_never_share_an_item_and_lose_no_verdict(store_url):
     store = make_store(store_url)
     queue = ReviewQueue(store)

@@ -38,6 +38,7 @@ class TruthAtCycle2:
                 for r in request.rows], {}
 
 
+@pytest.mark.slow
 def test_a_capability_jump_trips_the_wire_holds_promotion_and_continues_after_sign_off(tmp_path):
     run = start_run(load_config(None, TINY + ["max_cycles=2", "safety.max_accuracy_jump=0.3"]), tmp_path,
                     RunProgress(quiet=True))

@@ -33,6 +33,7 @@ def runs(tmp_path_factory):
     return clean, noisy, result.output
 
 
+@pytest.mark.slow
 def test_ida_run_prints_the_monitors_per_cycle(runs):
     _, noisy, output = runs
     assert "safety monitors" in output and "drift" in output and "reject" in output
