@@ -9,6 +9,7 @@ changed is refused. The adapter's content hash covers `ida_base.json`, so it nam
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -41,7 +42,6 @@ def load_weights(path: Path, cfg: ModelConfig) -> Any:
     if is_adapter(path):
         from peft import PeftModel
 
-        from ida.models.local import content_hash
 
         base_ref = json.loads((path / ADAPTER_BASE).read_text())
         base = (path / base_ref["path"]).resolve()
@@ -63,7 +63,6 @@ class AdapterCheckpoint:
         self.peft_model, self.tokenizer, self.base, self.out = peft_model, tokenizer, Path(base), Path(out)
 
     def save(self, path: str | Path) -> str:
-        from ida.models.local import content_hash
 
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -92,3 +91,14 @@ class AdapterCheckpoint:
         for path in sorted(loaded, key=len, reverse=True):  # the longest first: one may contain another
             text = text.replace(path, reference)
         card.write_text(text, encoding="utf-8")
+
+
+def content_hash(path: Path) -> str:
+    """sha256 over the files that define the student (architecture, weights or adapter and the base it names,
+    vocabulary, chat template), in name order; loader bookkeeping such as tokenizer_config.json is left out so
+    a reload-and-save keeps the hash."""
+    digest = hashlib.sha256()
+    for f in hashed_files(Path(path)):
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()

@@ -9,7 +9,6 @@ greedily with the log-probs of the answer tokens, and generating text (greedy or
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch
@@ -19,7 +18,7 @@ from transformers.utils import logging as hf_logging
 
 from ida.config import ModelConfig
 from ida.models.base import Answer
-from ida.models.checkpoint import ADAPTER_CONFIG, hashed_files, load_weights
+from ida.models.checkpoint import ADAPTER_CONFIG, content_hash, load_weights
 from ida.models.generation import Generation, generate
 from ida.models.positions import PositionScheme, separator_ids
 from ida.models.pretrained import prompt_format
@@ -135,17 +134,6 @@ def use_threads(threads: int | None) -> None:
     """Set torch's intra-op threads for this process (None: leave torch's default)."""
     if threads is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-
-
-def content_hash(path: Path) -> str:
-    """sha256 over the files that define the student (architecture, weights or adapter and the base it names,
-    vocabulary, chat template), in name order; loader bookkeeping such as tokenizer_config.json is left out so
-    a reload-and-save keeps the hash."""
-    digest = hashlib.sha256()
-    for f in hashed_files(Path(path)):
-        digest.update(f.name.encode())
-        digest.update(f.read_bytes())
-    return digest.hexdigest()
 
 
 def load_student(cfg: ModelConfig, path: str | Path, version: str) -> LocalModel:
