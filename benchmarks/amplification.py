@@ -109,12 +109,18 @@ def cycles_of(run, seconds: dict[int, float]) -> list[dict]:
     return out
 
 
-def stored_arm(run_dir: Path) -> dict:
-    """The IDA halve arm from a finished `ida run configs/addition-long.yaml` (seconds: its phases' own)."""
+def stored_arm(run_dir: Path, a: argparse.Namespace) -> dict:
+    """The IDA halve arm from a finished `ida run configs/addition-long.yaml` (seconds: its phases' own); a run
+    of another length or cycle count would not be this benchmark's arm (ValueError)."""
     from ida.run import read_run
 
     run = read_run(run_dir)
     try:
+        params = run.config.task.params
+        if (run.config.task.name, params.get("max_digits"), run.config.max_cycles) != ("addition", a.L, a.cycles):
+            raise ValueError(f"--ida-run {run_dir}: a run of task {run.config.task.name!r}, max_digits "
+                             f"{params.get('max_digits')}, {run.config.max_cycles} cycles; this benchmark compares "
+                             f"addition at --L {a.L} over --cycles {a.cycles}")
         phases = run.records.phases()
         seconds = {c: sum(p["result"].get("seconds", 0.0) for p in phases if p["cycle"] == c)
                    for c in range(1, run.config.max_cycles + 1)}
@@ -235,7 +241,12 @@ def main() -> None:
           f"each")
     by_arm = {}
     if a.ida_run is not None:  # the IDA halve arm as `ida run configs/addition-long.yaml` already ran it
-        by_arm["ida-halve"] = stored_arm(a.ida_run)
+        from ida.errors import IDAError
+
+        try:
+            by_arm["ida-halve"] = stored_arm(a.ida_run, a)
+        except (OSError, ValueError, IDAError) as err:  # not a run dir, or not this benchmark's arm: one line, exit 2
+            parser.error(str(err).splitlines()[0])
         report(by_arm["ida-halve"], a)
         arms = [arm for arm in arms if arm != "ida-halve"]
     with tempfile.TemporaryDirectory() as tmp, mp.get_context("spawn").Pool(max(1, min(a.jobs, len(arms)))) as pool:

@@ -42,7 +42,6 @@ def load_weights(path: Path, cfg: ModelConfig) -> Any:
     if is_adapter(path):
         from peft import PeftModel
 
-
         base_ref = json.loads((path / ADAPTER_BASE).read_text())
         base = (path / base_ref["path"]).resolve()
         if content_hash(base) != base_ref["sha256"]:
@@ -63,7 +62,6 @@ class AdapterCheckpoint:
         self.peft_model, self.tokenizer, self.base, self.out = peft_model, tokenizer, Path(base), Path(out)
 
     def save(self, path: str | Path) -> str:
-
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         # relative to the final dir (a sibling of `path`), so a run dir can move; absolute outside the run

@@ -98,7 +98,7 @@ class StudentTokenizer:
 
     def encode_answer(self, target: str) -> list[int]:
         """The ids generation emits for `target` after a prompt: the answer's tokens, then the stop token."""
-        return list(self.raw.encode(self.format.answer_prefix + target, add_special_tokens=False)) + [self.stop_id]
+        return self.encode_answers([target])[0]
 
     def encode_answers(self, targets: list[str]) -> list[list[int]]:
         """`encode_answer` of each target, in one call of the fast tokenizer (a dataset's worth at once)."""
