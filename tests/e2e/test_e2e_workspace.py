@@ -35,7 +35,9 @@ def human_run(tmp_path):
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     procs = [run]
     try:
-        run_dir = wait_until(lambda: next((p for p in runs.iterdir() if (p / "ida.sqlite").exists()), None), 120)
+        # a run under its final name is whole; `.<id>.tmp` is one still starting (its store may hold no run yet)
+        run_dir = wait_until(lambda: next((p for p in runs.iterdir()
+                                           if not p.name.startswith(".") and (p / "ida.sqlite").exists()), None), 120)
         wait_until(lambda: (s := Store(run_dir / "ida.sqlite")).workspaces(s.run_row()["id"]), 180)
         port = free_port()
         app = subprocess.Popen([sys.executable, "-m", "ida.cli", "review", str(run_dir), "--port", str(port)],
