@@ -13,25 +13,49 @@ Passwords never appear in a URL: libpq reads them from `PGPASSWORD`, `~/.pgpass`
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import threading
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from ida.config.store import StoreError, StoreUrl, redact
 
+BUSY_SECONDS = 30.0  # how long a SQLite writer waits for the file's write lock before "database is locked"
 BEGIN_ROWS = "BEGIN IMMEDIATE -- rows"  # SQLite: as BEGIN IMMEDIATE; PostgreSQL: BEGIN without the writer lock
-__all__ = ["BEGIN_ROWS", "PgConnection", "Row", "StoreError", "StoreUrl", "columns", "connect", "lock_key", "redact"]
+__all__ = ["BEGIN_ROWS", "BUSY_SECONDS", "PgConnection", "Row", "StoreError", "StoreUrl", "columns", "connect",
+           "lock_key", "redact", "writer_gate"]
+_GATES: dict[str, threading.Lock] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _new_gates() -> None:
+    """In a forked child: fresh locks (one that another thread of the parent held at the fork would never open)."""
+    global _GATES_LOCK
+    _GATES.clear()
+    _GATES_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_gates)
+
+
+def writer_gate(path: Path) -> threading.Lock:
+    """The lock that this process's writers of the SQLite file `path` take before its write lock."""
+    key = os.path.realpath(path)
+    with _GATES_LOCK:
+        return _GATES.setdefault(key, threading.Lock())
 
 
 def connect(url: StoreUrl) -> Any:
     """A connection the table modules use as a `sqlite3.Connection`: the real one for SQLite (WAL, 30 s busy
     timeout, autocommit between explicit transactions), a `PgConnection` for PostgreSQL."""
     if url.dialect == "sqlite":
-        db = sqlite3.connect(url.path, timeout=30, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(url.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=30000")
+        db.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         return db
     return PgConnection(url)
 

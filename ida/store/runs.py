@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from ida.errors import RunDirError, disk_full
 from ida.faults import kill_point
-from ida.store.db import BEGIN_ROWS, StoreError, StoreUrl, connect
+from ida.store.db import BEGIN_ROWS, BUSY_SECONDS, StoreError, StoreUrl, connect, writer_gate
 from ida.store.rows import ExampleRow
 from ida.store.schema import migrate
 
@@ -74,14 +74,26 @@ class RunTables:
     def _transaction(self, rows_locked: bool = False) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT: everything inside lands together or not at all. `rows_locked`: on
         PostgreSQL the transaction locks the rows it changes itself (`SKIP LOCKED`) instead of excluding every
-        other writer (on SQLite there is no difference)."""
-        self._db.execute(BEGIN_ROWS if rows_locked else "BEGIN IMMEDIATE")
+        other writer (on SQLite there is no difference).
+
+        On SQLite the threads of one process also queue on a lock of the file (`writer_gate`) before BEGIN:
+        SQLite's own busy handler polls, and under 20 threads on 2 cores a thread could lose every poll for the
+        whole busy timeout and fail with "database is locked"; waiting on a lock instead is woken in turn."""
+        gate = writer_gate(self.path) if self.dialect == "sqlite" else None
+        if gate is not None and not gate.acquire(timeout=BUSY_SECONDS):
+            raise sqlite3.OperationalError(f"database is locked ({self.path}: another thread of this process "
+                                           f"held it for {BUSY_SECONDS:g} s)")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute(BEGIN_ROWS if rows_locked else "BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            if gate is not None:
+                gate.release()
 
     def _rows(self, sql: str, args: tuple | list = ()) -> list[dict[str, Any]]:
         return [dict(r) for r in self._db.execute(sql, args)]
