@@ -13,8 +13,9 @@ H (`split`):
   to 2m digits, so the frontier can double per cycle (the paper's rate).
 - `peel`: the low n-1 digits with the carry-in, then H adds the top digits and the carry itself (a one-digit
   sum): the frontier grows by one digit per cycle.
-One-digit sums H answers itself. The carry-in is part of every question so H's subquestions (the high half with
-a carry) are questions of the same space.
+One-digit sums H answers itself (`h_digits`, default 1: sums of up to that many digits; more is H with a wider
+reach, e.g. Lee et al.'s self-improvement, which starts from labels of 1..10 digits). The carry-in is part of
+every question so H's subquestions (the high half with a carry) are questions of the same space.
 
 Splits: train questions come from the stream `Random("addition:{seed}:train:{i}")` with lengths 1..`max_digits`
 (uniform), eval questions from `Random("addition:{seed}:eval:{n}:{i}")`, `eval_per_difficulty` per length for
@@ -75,7 +76,8 @@ def add_digits(a: list[int], b: list[int], carry: int) -> list[int]:
 
 class AdditionTask(Task):
     """See the module docstring. `max_digits`: the longest trained length; `eval_max_digits` (default
-    `max_digits` + 2): the longest eval length; `n_train`: size of the train split."""
+    `max_digits` + 2): the longest eval length; `n_train`: size of the train split; `h_digits`: the longest sum H
+    answers itself (1: only the addition table)."""
 
     name: ClassVar[str] = "addition"
     length_parameter: ClassVar[str] = "eval_max_digits"  # named when the longest question does not fit a model
@@ -85,7 +87,7 @@ class AdditionTask(Task):
 
     def __init__(self, *, form: Form = "weights", seed: int = 0, max_digits: int = 6,
                  eval_max_digits: int | None = None, eval_per_difficulty: int = 32, n_train: int = 3000,
-                 split: Literal["halve", "peel"] = "halve") -> None:
+                 split: Literal["halve", "peel"] = "halve", h_digits: int = 1) -> None:
         owner = type(self).__name__
         self.form: Form = check_form(owner, form)
         self.seed = check_int(owner, "seed", seed)
@@ -99,6 +101,7 @@ class AdditionTask(Task):
         if split not in ("halve", "peel"):
             raise ValueError(f"{owner}: split must be 'halve' or 'peel', got {split!r}")
         self.split = split
+        self.h_digits = check_int(owner, "h_digits", h_digits, 1, self.max_digits)
         for n in range(1, self.eval_max_digits + 1):
             if self.eval_per_difficulty > self._space_size(n) // 2:
                 raise ValueError(f"{owner}: eval_per_difficulty={self.eval_per_difficulty} is more than half of "
@@ -162,6 +165,26 @@ class AdditionTask(Task):
             raise ValueError(f"{self.name}: could not draw n_train={self.n_train} distinct train questions")
         return out
 
+    def more_eval_questions(self, difficulty: int, count: int) -> list[Question]:
+        """`count` more held-out questions of one length, for a measurement finer than the eval split's: the eval
+        stream of that length past the split (so none is an eval question), skipping train questions and repeats.
+        Deterministic for the task's seed."""
+        if not 1 <= difficulty <= MAX_DIGITS or count < 0:
+            raise ValueError(f"{self.name}: more_eval_questions needs 1 <= difficulty <= {MAX_DIGITS} and count "
+                             f">= 0, got {difficulty}, {count}")
+        taken = {q.id for q in self.questions("eval")} | {q.id for q in self.questions("train")}
+        out: list[Question] = []
+        for i in range(self.eval_per_difficulty, self.eval_per_difficulty + _ATTEMPTS_PER_QUESTION * max(count, 1)):
+            if len(out) == count:
+                return out
+            q = self._draw(self._rng("eval", difficulty, i), difficulty)
+            if q.id not in taken:
+                taken.add(q.id)
+                out.append(q)
+        if len(out) < count:
+            raise ValueError(f"{self.name}: could not draw {count} more held-out questions of {difficulty} digit(s)")
+        return out
+
     def difficulties(self) -> list[int]:
         """Every length a question can have (trained and extrapolation)."""
         return list(range(1, self.eval_max_digits + 1))
@@ -196,7 +219,7 @@ class AdditionTask(Task):
 
     def _program(self, a: list[int], b: list[int], carry: int) -> HProgram:
         n = len(a)
-        if n == 1:  # a one-digit sum: H answers itself
+        if n <= self.h_digits:  # within H's reach (one-digit sums by default): H answers itself
             return digits_text(add_digits(a, b, carry))
         low = (n + 1) // 2 if self.split == "halve" else n - 1
         answers = yield from ask([self.question(a[:low], b[:low], carry)])
@@ -231,4 +254,4 @@ class AdditionTask(Task):
     def __repr__(self) -> str:
         return (f"AdditionTask(form={self.form!r}, seed={self.seed}, max_digits={self.max_digits}, "
                 f"eval_max_digits={self.eval_max_digits}, eval_per_difficulty={self.eval_per_difficulty}, "
-                f"n_train={self.n_train}, split={self.split!r})")
+                f"n_train={self.n_train}, split={self.split!r}, h_digits={self.h_digits})")

@@ -131,3 +131,32 @@ def test_foreign_and_malformed_questions_are_rejected():
             task.true_answer(bad)
         with pytest.raises(ValueError):
             task.decompose(bad)
+
+
+def test_more_eval_questions_are_held_out_distinct_of_the_length_and_reproducible():
+    task = AdditionTask(max_digits=3, eval_max_digits=4, eval_per_difficulty=8, n_train=500)
+    seen = {q.id for q in task.questions("train")} | {q.id for q in task.questions("eval")}
+    more = task.more_eval_questions(2, 300)
+    assert len(more) == len({q.id for q in more}) == 300
+    assert all(q.difficulty == 2 and q.id not in seen for q in more)
+    assert [q.id for q in AdditionTask(max_digits=3, eval_max_digits=4, eval_per_difficulty=8, n_train=500)
+            .more_eval_questions(2, 300)] == [q.id for q in more]
+    assert task.more_eval_questions(4, 0) == []
+    with pytest.raises(ValueError, match="could not draw 200 more held-out questions of 1 digit"):
+        task.more_eval_questions(1, 200)  # the one-digit table holds 200 sums, some of them eval or train
+    with pytest.raises(ValueError, match="more_eval_questions needs"):
+        task.more_eval_questions(0, 1)
+
+
+def test_h_digits_widens_what_h_answers_itself_and_is_checked():
+    task = AdditionTask(max_digits=6, eval_per_difficulty=2, n_train=5, h_digits=3)
+    three = task.question([9, 9, 9], [0, 0, 1], 1)
+    with pytest.raises(StopIteration) as stop:  # three digits: within H's reach, no subquestion
+        next(task.decompose(three))
+    assert stop.value.value == task.true_answer(three) == "0 0 1 1"
+    four = task.question([9, 9, 9, 9], [0, 0, 0, 1], 1)
+    [low] = next(task.decompose(four))
+    assert low.difficulty == 2  # four digits: halved as before
+    assert "h_digits=3" in repr(task)
+    with pytest.raises(ValueError, match=r"h_digits must be in \[1, 6\], got 7"):
+        AdditionTask(max_digits=6, eval_per_difficulty=2, n_train=5, h_digits=7)
