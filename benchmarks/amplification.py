@@ -9,6 +9,11 @@ by side in one run (one process per arm, `--jobs` at a time):
   so its window is the estimated frontier + 1 (`amplify.curriculum.step=1`), not 2 x the frontier.
 - self-improvement (Lee et al. 2025's recipe): `decomposer: direct` + `leaves_by_h` (H answers one-digit sums, as
   in IDA) + majority vote over the student's own samples + the same curriculum and filters.
+- self-improvement from a labelled start, as Lee et al. begin (they train on labels of 1..10 digits first): the
+  same, with H answering sums of up to `--si-h-digits` (K) digits itself (`task.params.h_digits`), a first window
+  of 1..K (`amplify.curriculum.start`) and then one length past the frontier each cycle (`step=1`, their +1 per
+  round). It has more labels than
+  IDA's H; it shows whether the student's own answers carry it further once it can add a few digits.
 - supervised, H-only labels: the true answers H can give (one-digit sums), trained in the same chunks of steps.
 - supervised, all true labels (the ceiling): every train question's true answer, same chunks of steps; and the
   same with a length curriculum given by the labels (chunk c trains lengths 1..2^c). The ratios use the better.
@@ -36,11 +41,14 @@ import yaml
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "addition-long.yaml"
 ARMS = {"ida-halve": "IDA halve + curriculum", "ida-peel": "IDA peel + curriculum",
-        "self-improvement": "self-improvement (Lee)", "h-only": "supervised, H-only labels",
+        "self-improvement": "self-improvement (Lee)",
+        "self-improvement-start": "self-improvement (Lee) from labels of 1..K digits",
+        "h-only": "supervised, H-only labels",
         "ceiling": "supervised, all labels (ceiling)",
         "ceiling-schedule": "supervised, all labels, lengths 1..2^cycle (ceiling with a curriculum)"}
 CEILINGS = ("ceiling", "ceiling-schedule")
 EXTRAPOLATION = 8
+FINAL_EVAL = 512  # more held-out questions per length for the final students (--final-eval)
 
 
 def base_config(a: argparse.Namespace) -> dict[str, Any]:
@@ -61,10 +69,12 @@ def base_config(a: argparse.Namespace) -> dict[str, Any]:
 def arm_overrides(arm: str, a: argparse.Namespace) -> list[str]:
     if arm == "ida-peel":  # peeling adds one digit to what M_n answers: its window grows by one, not by doubling
         return ["task.params.split=peel", "amplify.curriculum.step=1"]
-    if arm == "self-improvement":
+    if arm.startswith("self-improvement"):
         vote = f"samples: {a.vote_samples}, temperature: 1.0, min_agreement: {a.min_agreement}, models: {a.vote_models}"
+        start = ([f"task.params.h_digits={a.si_h_digits}", f"amplify.curriculum.start={a.si_h_digits}",
+                  "amplify.curriculum.step=1"] if arm.endswith("start") else [])
         return ["amplify.decomposer=direct", "amplify.leaves_by_h=true", "amplify.min_confidence=null",
-                f"amplify.vote={{{vote}}}"]
+                f"amplify.vote={{{vote}}}", *start]
     return []
 
 
@@ -76,11 +86,12 @@ def run_arm(arm: str, a: argparse.Namespace, root: str) -> dict:
 
     config = validate(apply_overrides(base_config(a), arm_overrides(arm, a) + a.extra))
     start = time.perf_counter()
-    cycles = supervised_arm(config, arm) if arm in ("h-only", *CEILINGS) else ida_arm(config, root)
+    cycles = (supervised_arm(config, arm, a.final_eval) if arm in ("h-only", *CEILINGS)
+              else ida_arm(config, root, a.final_eval))
     return {"arm": arm, "cycles": cycles, "seconds": time.perf_counter() - start}
 
 
-def ida_arm(config, root: str) -> list[dict]:
+def ida_arm(config, root: str, final_eval: int) -> list[dict]:
     from ida.cycle import execute
     from ida.progress import RunProgress
     from ida.run import start_run
@@ -92,8 +103,31 @@ def ida_arm(config, root: str) -> list[dict]:
 
     run = start_run(config, Path(root), RunProgress(quiet=True))
     execute(run, on_phase_end=mark)
-    return cycles_of(run, {c: ends.get(c, float("nan")) - ends.get(c - 1, float("nan"))
-                           for c in range(1, config.max_cycles + 1)})
+    cycles = cycles_of(run, {c: ends.get(c, float("nan")) - ends.get(c - 1, float("nan"))
+                             for c in range(1, config.max_cycles + 1)})
+    cycles[-1]["final"] = final_of_run(config, run.dir, final_eval)
+    return cycles
+
+
+def final_accuracy(task, model, count: int) -> dict[int, float]:
+    """The final student's accuracy on `count` more held-out questions per length L..L+8 (in the eval split's 32
+    per length one question is 3 points; these give the ratios their precision)."""
+    from ida.evaluate import evaluate_student
+
+    top = task.eval_max_digits
+    questions = [q for n in range(task.max_digits, top + 1) for q in task.more_eval_questions(n, count)]
+    return evaluate_student(task, model, questions)
+
+
+def final_of_run(config, run_dir: Path, count: int) -> dict[int, float]:
+    """`final_accuracy` of a run's last checkpoint."""
+    from ida.models.local import load_student
+    from ida.paths import RunPaths
+    from ida.run import build_task
+
+    cycle = config.max_cycles
+    model = load_student(config.model, RunPaths(Path(run_dir)).checkpoint(cycle), f"M{cycle}")
+    return final_accuracy(build_task(config), model, count)
 
 
 def cycles_of(run, seconds: dict[int, float]) -> list[dict]:
@@ -125,12 +159,13 @@ def stored_arm(run_dir: Path, a: argparse.Namespace) -> dict:
         seconds = {c: sum(p["result"].get("seconds", 0.0) for p in phases if p["cycle"] == c)
                    for c in range(1, run.config.max_cycles + 1)}
         cycles = cycles_of(run, seconds)
+        cycles[-1]["final"] = final_of_run(run.config, run_dir, a.final_eval)
     finally:
         run.store.close()
     return {"arm": "ida-halve", "cycles": cycles, "seconds": sum(seconds.values())}
 
 
-def supervised_arm(config, arm: str) -> list[dict]:
+def supervised_arm(config, arm: str, final_eval: int) -> list[dict]:
     """True labels (all, all up to length 2^cycle, or only the one-digit sums H answers), trained in chunks of
     `distill.steps` with a fresh optimiser per chunk, as a cycle has; evaluated after each chunk."""
     from ida.distill.data import supervised_examples
@@ -153,6 +188,7 @@ def supervised_arm(config, arm: str) -> list[dict]:
         acc = evaluate_student(task, model, task.questions("eval"))
         out.append({"accuracy": acc, "window": None, "filters": None, "kept": len(data), "dropped": 0,
                     "seconds": time.perf_counter() - start})
+    out[-1]["final"] = final_accuracy(task, model, final_eval)
     return out
 
 
@@ -187,6 +223,10 @@ def report(r: dict, a: argparse.Namespace) -> None:
     beyond = [last.get(n, 0.0) for n in range(a.L + 1, a.L + EXTRAPOLATION + 1)]
     print(f"accuracy at L={a.L}: {last.get(a.L, 0.0):.2f}; at L+1..L+{EXTRAPOLATION}: "
           f"{' '.join(f'{v:.2f}' for v in beyond)} (mean {sum(beyond) / len(beyond):.2f})", flush=True)
+    final = r["cycles"][-1].get("final", {})
+    if final:
+        print(f"final student on {a.final_eval} more held-out questions per length, L..L+{EXTRAPOLATION}: "
+              + " ".join(f"{n}: {final[n]:.3f}" for n in sorted(final)), flush=True)
 
 
 def ratio(x: float, y: float) -> str:
@@ -195,18 +235,18 @@ def ratio(x: float, y: float) -> str:
 
 def summary(by_arm: dict[str, dict], a: argparse.Namespace) -> None:
     def final(arm: str) -> tuple[int, float]:
-        acc = by_arm[arm]["cycles"][-1]["accuracy"]
-        return frontier_of(acc), acc.get(a.L, 0.0)
+        last = by_arm[arm]["cycles"][-1]
+        return frontier_of(last["accuracy"]), last.get("final", last["accuracy"]).get(a.L, 0.0)
 
     ceilings = [c for c in CEILINGS if c in by_arm]
     best = max(ceilings, key=lambda c: final(c)[::-1]) if ceilings else None
-    print("\n## ratios (final cycle)")
+    print(f"\n## ratios (final cycle; accuracy on {a.final_eval} more held-out questions at L)")
     for ida in ("ida-halve", "ida-peel"):
-        for other in (best, "self-improvement"):
+        for other in (best, "self-improvement", "self-improvement-start"):
             if ida in by_arm and other in by_arm:
                 (f1, a1), (f2, a2) = final(ida), final(other)
                 print(f"{ARMS[ida]} / {ARMS[other]}: frontier {f1}/{f2} = {ratio(f1, f2)}; accuracy at L={a.L} "
-                      f"{a1:.2f}/{a2:.2f} = {ratio(a1, a2)}")
+                      f"{a1:.3f}/{a2:.3f} = {ratio(a1, a2)}")
 
 
 def main() -> None:
@@ -217,6 +257,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="steps per cycle (default: the config's)")
     parser.add_argument("--n-train", type=int, default=20000)
     parser.add_argument("--eval-per-difficulty", type=int, default=32)
+    parser.add_argument("--final-eval", type=int, default=FINAL_EVAL, help=(
+        "more held-out questions per length L..L+8 for each arm's final student (the ratios' accuracy)"))
+    parser.add_argument("--si-h-digits", type=int, default=4, help=(
+        "self-improvement-start: the longest sum H answers itself (its labelled start)"))
     parser.add_argument("--vote-samples", type=int, default=4)
     parser.add_argument("--vote-models", type=int, default=1)
     parser.add_argument("--min-agreement", type=float, default=0.75)
@@ -227,6 +271,10 @@ def main() -> None:
         "not run again"))
     parser.add_argument("--set", dest="extra", action="append", default=[], help="extra override for every arm")
     a = parser.parse_args()
+    if not 1 <= a.si_h_digits <= a.L:
+        parser.error(f"--si-h-digits: must be in 1..--L ({a.L}), got {a.si_h_digits}")
+    if a.final_eval < 1:
+        parser.error(f"--final-eval: must be at least 1, got {a.final_eval}")
     arms = [x.strip() for x in a.arms.split(",") if x.strip()]
     unknown = sorted(set(arms) - set(ARMS))
     if unknown:
@@ -238,7 +286,7 @@ def main() -> None:
           f"({a.eval_per_difficulty} held-out questions each), H answers one-digit sums · {a.cycles} cycles x "
           f"{a.steps} steps per arm · {m.get('n_layer')}x{m.get('n_embd')} {m.get('architecture', 'gpt2')}, "
           f"{m.get('position_scheme', 'sequential')} positions · {a.jobs} arm(s) at a time, {a.threads} thread(s) "
-          f"each")
+          f"each" + (f" · K = {a.si_h_digits}" if "self-improvement-start" in arms else ""))
     by_arm = {}
     if a.ida_run is not None:  # the IDA halve arm as `ida run configs/addition-long.yaml` already ran it
         from ida.errors import IDAError
