@@ -138,16 +138,19 @@ class AdditionTask(Task):
         return list(self._splits[split])
 
     def _eval_split(self) -> list[Question]:
+        return [q for n in self.eval_difficulties() for q in self._eval_stream(n, 0, self.eval_per_difficulty, set())]
+
+    def _eval_stream(self, n: int, start: int, count: int, taken: set[str]) -> list[Question]:
+        """Up to `count` questions of length n from the eval stream, from index `start` on, skipping (and adding to)
+        the ids in `taken`."""
         out: list[Question] = []
-        for n in self.eval_difficulties():
-            seen: set[str] = set()
-            for i in range(_ATTEMPTS_PER_QUESTION * self.eval_per_difficulty):
-                if len(seen) == self.eval_per_difficulty:
-                    break
-                q = self._draw(self._rng("eval", n, i), n)
-                if q.id not in seen:
-                    seen.add(q.id)
-                    out.append(q)
+        for i in range(start, start + _ATTEMPTS_PER_QUESTION * count):
+            if len(out) == count:
+                break
+            q = self._draw(self._rng("eval", n, i), n)
+            if q.id not in taken:
+                taken.add(q.id)
+                out.append(q)
         return out
 
     def _train_split(self) -> list[Question]:
@@ -173,14 +176,7 @@ class AdditionTask(Task):
             raise ValueError(f"{self.name}: more_eval_questions needs 1 <= difficulty <= {MAX_DIGITS} and count "
                              f">= 0, got {difficulty}, {count}")
         taken = {q.id for q in self.questions("eval")} | {q.id for q in self.questions("train")}
-        out: list[Question] = []
-        for i in range(self.eval_per_difficulty, self.eval_per_difficulty + _ATTEMPTS_PER_QUESTION * max(count, 1)):
-            if len(out) == count:
-                return out
-            q = self._draw(self._rng("eval", difficulty, i), difficulty)
-            if q.id not in taken:
-                taken.add(q.id)
-                out.append(q)
+        out = self._eval_stream(difficulty, self.eval_per_difficulty, count, taken)
         if len(out) < count:
             raise ValueError(f"{self.name}: could not draw {count} more held-out questions of {difficulty} digit(s)")
         return out
